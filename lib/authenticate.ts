@@ -1,0 +1,196 @@
+/**
+ * The resource-side hooks: `authenticate`, `authenticateOptional` and `requireScopes(...)`.
+ * Callback-style and exception-free on the hot path; each works as `onRequest` or `preHandler`.
+ * Failures are answered here with RFC 6750 §3 challenges.
+ */
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { buildChallenge, parseAuthorization } from './bearer-token.js'
+import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeoutError, type ResourceErrorCode } from './errors.js'
+import type { HookSecurity } from './openapi.js'
+import type { ResolvedOptions } from './options.js'
+import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
+import { callStore, isLoadedUser } from './user-store.js'
+
+/** A prepared error answer: status, challenge header and JSON body, built once. */
+interface Answer {
+  statusCode: number
+  challenge: string
+  body: string
+}
+
+function answer (code: ResourceErrorCode, realm: string, scope?: string): Answer {
+  const { statusCode, error, message } = RESOURCE_ERRORS[code]
+  return {
+    statusCode,
+    challenge: buildChallenge({ realm, error, scope }),
+    body: JSON.stringify({ statusCode, code, error: error ?? 'unauthorized', message })
+  }
+}
+
+function send (reply: FastifyReply, a: Answer): void {
+  reply.code(a.statusCode)
+    .header('www-authenticate', a.challenge)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(a.body)
+}
+
+export interface Authenticators {
+  authenticate: AuthenticateHook
+  authenticateOptional: AuthenticateHook
+  requireScopes: (...scopes: string[]) => AuthenticateHook
+  /** Which hook protects how: read by the OpenAPI route marker. */
+  registry: WeakMap<object, HookSecurity>
+}
+
+/** Builds the hooks around a token verifier (throws on any invalid token). */
+export function createAuthenticators (
+  options: ResolvedOptions,
+  verify: (token: string) => unknown
+): Authenticators {
+  const { realm, loadUser, userLookupTimeout } = options
+  const NO_TOKEN = answer('FST_PWB_NO_TOKEN', realm)
+  const INVALID_REQUEST = answer('FST_PWB_INVALID_REQUEST', realm)
+  const INVALID_TOKEN = answer('FST_PWB_INVALID_TOKEN', realm)
+  const SERVER_ERROR = answer('FST_PWB_SERVER_ERROR', realm)
+  const UNAVAILABLE = answer('FST_PWB_UNAVAILABLE', realm)
+  const registry = new WeakMap<object, HookSecurity>()
+
+  function hasQueryToken (request: FastifyRequest): boolean {
+    if (!request.url.includes('access_token')) return false
+    const query = request.query as Record<string, unknown> | null | undefined
+    return query !== null && typeof query === 'object' && query.access_token !== undefined
+  }
+
+  function readClaims (token: string): AccessTokenClaims | undefined {
+    let claims: unknown
+    try {
+      claims = verify(token)
+    } catch {
+      return undefined
+    }
+    const c = claims as AccessTokenClaims
+    if (typeof c.sub !== 'string' || c.sub.length === 0 || typeof c.jti !== 'string') return undefined
+    if (c.scope !== undefined && typeof c.scope !== 'string') return undefined
+    return c
+  }
+
+  function check (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+    required: readonly string[],
+    insufficient: Answer | undefined
+  ): void {
+    const scopes = (request.currentUser as PasswordBearerUser).scopes
+    for (const scope of required) {
+      if (!scopes.includes(scope)) {
+        request.log.debug({ event: 'authenticate', outcome: 'insufficient_scope' }, 'missing scope')
+        send(reply, insufficient as Answer)
+        return
+      }
+    }
+    done()
+  }
+
+  function fromLoaded (user: LoadedUser, tokenScopes: string[]): PasswordBearerUser {
+    const { passwordHash: _hash, ...rest } = user
+    const held = user.scopes
+    return { ...rest, scopes: held === undefined ? tokenScopes : tokenScopes.filter((s) => held.includes(s)) } as PasswordBearerUser
+  }
+
+  function run (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+    optional: boolean,
+    required: readonly string[],
+    insufficient: Answer | undefined
+  ): void {
+    // Already authenticated by an earlier hook of this plugin on the same request.
+    if (request.accessToken !== null && request.currentUser !== null) {
+      check(request, reply, done, required, insufficient)
+      return
+    }
+    const credentials = parseAuthorization(request.headers.authorization)
+    if (credentials.kind === 'none') {
+      if (optional && !hasQueryToken(request)) {
+        done()
+        return
+      }
+      send(reply, hasQueryToken(request) ? INVALID_REQUEST : NO_TOKEN)
+      return
+    }
+    if (credentials.kind === 'malformed' || hasQueryToken(request)) {
+      send(reply, INVALID_REQUEST)
+      return
+    }
+    const claims = readClaims(credentials.token)
+    if (claims === undefined) {
+      request.log.debug({ event: 'authenticate', outcome: 'invalid_token' }, 'access token refused')
+      send(reply, INVALID_TOKEN)
+      return
+    }
+    const tokenScopes = claims.scope === undefined || claims.scope === '' ? [] : claims.scope.split(' ')
+
+    if (loadUser === undefined) {
+      request.accessToken = claims
+      request.currentUser = {
+        id: claims.sub,
+        username: typeof claims.preferred_username === 'string' ? claims.preferred_username : '',
+        scopes: tokenScopes
+      } as PasswordBearerUser
+      check(request, reply, done, required, insufficient)
+      return
+    }
+
+    callStore(() => loadUser(claims, request), userLookupTimeout).then((user) => {
+      if (user === null || user === undefined || (isLoadedUser(user) && user.disabled === true)) {
+        request.log.info({ event: 'authenticate', outcome: 'invalid_token', reason: 'user_gone' }, 'token of a missing or disabled user refused')
+        send(reply, INVALID_TOKEN)
+        return
+      }
+      if (!isLoadedUser(user)) {
+        request.log.error({ event: 'authenticate', outcome: 'error' }, 'loadUser returned a value without id and username')
+        send(reply, SERVER_ERROR)
+        return
+      }
+      request.accessToken = claims
+      request.currentUser = fromLoaded(user, tokenScopes)
+      check(request, reply, done, required, insufficient)
+    }, (err: { code?: string }) => {
+      const timeout = err instanceof UserStoreTimeoutError
+      request.log.error({ event: 'authenticate', outcome: 'error', code: err.code, err }, 'loadUser failed')
+      if (timeout) reply.header('retry-after', '5')
+      send(reply, timeout ? UNAVAILABLE : SERVER_ERROR)
+    })
+  }
+
+  const none: readonly string[] = Object.freeze([])
+
+  const authenticate: AuthenticateHook = function authenticate (request, reply, done) {
+    run(request, reply, done, false, none, undefined)
+  }
+  const authenticateOptional: AuthenticateHook = function authenticateOptional (request, reply, done) {
+    run(request, reply, done, true, none, undefined)
+  }
+  registry.set(authenticate, { scopes: none, optional: false })
+  registry.set(authenticateOptional, { scopes: none, optional: true })
+
+  function requireScopes (...scopes: string[]): AuthenticateHook {
+    if (scopes.length === 0) throw new InvalidOptionError('requireScopes', 'name at least one scope, e.g. requireScopes(\'items:read\')')
+    for (const scope of scopes) {
+      if (typeof scope !== 'string' || !options.knownScopes.has(scope)) {
+        throw new UnknownScopeError(String(scope), [...options.knownScopes].join(', ') || 'none')
+      }
+    }
+    const required = Object.freeze([...new Set(scopes)])
+    const insufficient = answer('FST_PWB_INSUFFICIENT_SCOPE', realm, required.join(' '))
+    const hook: AuthenticateHook = function requireScopes (request, reply, done) {
+      run(request, reply, done, false, required, insufficient)
+    }
+    registry.set(hook, { scopes: required, optional: false })
+    return hook
+  }
+
+  return { authenticate, authenticateOptional, requireScopes, registry }
+}

@@ -1,0 +1,70 @@
+/**
+ * Pure parsing of the Authorization request header (RFC 6750 §2.1, RFC 9110 §11) and building of
+ * the WWW-Authenticate challenge (RFC 6750 §3). No Fastify here: unit-tested on its own.
+ */
+
+/** What an Authorization header says about a Bearer token. */
+export type BearerCredentials =
+  | { kind: 'none' } // no header, or another auth scheme
+  | { kind: 'malformed' } // the Bearer scheme, but not `1*SP b64token`
+  | { kind: 'token', token: string }
+
+const NONE: BearerCredentials = Object.freeze({ kind: 'none' })
+const MALFORMED: BearerCredentials = Object.freeze({ kind: 'malformed' })
+
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * Parses an Authorization header value. The scheme is case-insensitive and followed by one or more
+ * spaces (SP only: a tab is malformed) and a b64token with nothing after it.
+ *
+ * @example parseAuthorization('Bearer abc.def.ghi') // { kind: 'token', token: 'abc.def.ghi' }
+ */
+export function parseAuthorization (header: string | undefined): BearerCredentials {
+  if (header === undefined || header.length === 0) return NONE
+  // The auth-scheme ends at the first space or tab (or the end of the value).
+  let end = 0
+  while (end < header.length) {
+    const c = header.charCodeAt(end)
+    if (c === 0x20 || c === 0x09) break
+    end++
+  }
+  if (end !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return NONE
+  let start = end
+  while (start < header.length && header.charCodeAt(start) === 0x20) start++
+  if (start === end) return MALFORMED // "Bearer" alone, or "Bearer<TAB>..."
+  const token = header.slice(start)
+  if (!B64TOKEN.test(token)) return MALFORMED
+  return { kind: 'token', token }
+}
+
+/**
+ * Quotes a value as an RFC 9110 quoted-string: `"` and `\` are escaped; control characters, which a
+ * header may not carry, are dropped.
+ */
+export function quoteString (value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return '"' + value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/["\\]/g, '\\$&') + '"'
+}
+
+/** Parameters of a Bearer challenge (RFC 6750 §3). */
+export interface ChallengeParams {
+  realm: string
+  error?: string | undefined
+  errorDescription?: string | undefined
+  scope?: string | undefined
+}
+
+/**
+ * Builds a `WWW-Authenticate: Bearer ...` value.
+ *
+ * @example buildChallenge({ realm: 'api', error: 'invalid_token' }) // 'Bearer realm="api", error="invalid_token"'
+ */
+export function buildChallenge ({ realm, error, errorDescription, scope }: ChallengeParams): string {
+  let value = 'Bearer realm=' + quoteString(realm)
+  if (error !== undefined) value += ', error=' + quoteString(error)
+  if (errorDescription !== undefined) value += ', error_description=' + quoteString(errorDescription)
+  if (scope !== undefined) value += ', scope=' + quoteString(scope)
+  return value
+}

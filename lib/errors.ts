@@ -1,0 +1,123 @@
+import createError from '@fastify/error'
+
+/**
+ * Errors thrown by the plugin (at registration or from the helpers). Each has a stable `code`,
+ * prefixed `FST_PWB_`, and a message that says what to do.
+ */
+export const InvalidOptionError = createError<[string, string]>(
+  'FST_PWB_INVALID_OPTION',
+  'fastify-password-bearer: invalid option "%s": %s',
+  500,
+  TypeError
+)
+
+export const UnknownScopeError = createError<[string, string]>(
+  'FST_PWB_UNKNOWN_SCOPE',
+  'fastify-password-bearer: requireScopes("%s") names a scope that is not declared in the "scopes" option (declared: %s)',
+  500,
+  TypeError
+)
+
+export const InvalidHashError = createError(
+  'FST_PWB_INVALID_HASH',
+  'fastify-password-bearer: the stored password hash is not an argon2 hash; re-create it with hashPassword()',
+  500
+)
+
+export const InvalidPasswordError = createError(
+  'FST_PWB_INVALID_PASSWORD',
+  'fastify-password-bearer: hashPassword() needs a non-empty string password',
+  500,
+  TypeError
+)
+
+export const UserStoreError = createError<[string]>(
+  'FST_PWB_USER_STORE',
+  'fastify-password-bearer: the user store failed: %s; check users.findByUsername / loadUser',
+  500
+)
+
+export const UserStoreTimeoutError = createError<[number]>(
+  'FST_PWB_USER_STORE_TIMEOUT',
+  'fastify-password-bearer: the user store did not answer within %d ms; check its connection or raise userLookupTimeout',
+  503
+)
+
+/** The codes of every error class above: `switch (err.code)` over this union. */
+export type PasswordBearerErrorCode =
+  | 'FST_PWB_INVALID_OPTION'
+  | 'FST_PWB_UNKNOWN_SCOPE'
+  | 'FST_PWB_INVALID_HASH'
+  | 'FST_PWB_INVALID_PASSWORD'
+  | 'FST_PWB_USER_STORE'
+  | 'FST_PWB_USER_STORE_TIMEOUT'
+
+/**
+ * RFC 6749 §5.2 error codes sent by the token route, with the HTTP status each is sent with.
+ */
+export const TOKEN_ERRORS = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  slow_down: 429,
+  server_error: 500,
+  temporarily_unavailable: 503
+} as const
+
+export type TokenErrorCode = keyof typeof TOKEN_ERRORS
+
+/** An RFC 6749 §5.2 error, raised inside the token route and turned into its JSON response. */
+export class OAuthError extends Error {
+  readonly error: TokenErrorCode
+  readonly statusCode: number
+  readonly headers: Record<string, string>
+
+  constructor (error: TokenErrorCode, description: string, headers: Record<string, string> = {}) {
+    super(description)
+    this.name = 'OAuthError'
+    this.error = error
+    this.statusCode = TOKEN_ERRORS[error]
+    this.headers = headers
+  }
+}
+
+/**
+ * RFC 6750 §3.1 outcomes of the resource-side hooks. `code` is the stable code in the JSON body;
+ * `error` is the RFC 6750 error attribute (none for a request without credentials).
+ */
+export const RESOURCE_ERRORS = {
+  FST_PWB_NO_TOKEN: {
+    statusCode: 401,
+    error: undefined,
+    message: 'Authentication required: send "Authorization: Bearer <access_token>"; get a token from the token route'
+  },
+  FST_PWB_INVALID_REQUEST: {
+    statusCode: 400,
+    error: 'invalid_request',
+    message: 'Malformed Authorization header: send exactly "Bearer <access_token>" in the Authorization header only'
+  },
+  FST_PWB_INVALID_TOKEN: {
+    statusCode: 401,
+    error: 'invalid_token',
+    message: 'The access token is invalid, expired or revoked: request a new one from the token route'
+  },
+  FST_PWB_INSUFFICIENT_SCOPE: {
+    statusCode: 403,
+    error: 'insufficient_scope',
+    message: 'The access token lacks a required scope: request a token with the scopes listed in WWW-Authenticate'
+  },
+  FST_PWB_SERVER_ERROR: {
+    statusCode: 500,
+    error: 'server_error',
+    message: 'The server could not check the access token; try again later'
+  },
+  FST_PWB_UNAVAILABLE: {
+    statusCode: 503,
+    error: 'temporarily_unavailable',
+    message: 'The server is busy and could not check the access token; retry after the Retry-After delay'
+  }
+} as const
+
+export type ResourceErrorCode = keyof typeof RESOURCE_ERRORS

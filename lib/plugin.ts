@@ -1,0 +1,102 @@
+/**
+ * Wiring only: validates options, registers @fastify/jwt and the token route in a child context,
+ * decorates the app with the hooks, and marks protected routes for @fastify/swagger.
+ */
+import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { createAuthenticators } from './authenticate.js'
+import { Limiter } from './limiter.js'
+import { markProtectedRoute } from './openapi.js'
+import { resolveOptions } from './options.js'
+import { createDummyHash } from './password.js'
+import { tokenRoute } from './token-route.js'
+import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Requires a valid Bearer access token (401/400 otherwise). Use as `onRequest` or `preHandler`. */
+    authenticate: AuthenticateHook
+    /** Like `authenticate`, but a request without an Authorization header passes as a guest. */
+    authenticateOptional: AuthenticateHook
+    /** Requires a valid token that carries every named scope (403 `insufficient_scope` otherwise). */
+    requireScopes: (...scopes: string[]) => AuthenticateHook
+  }
+  interface FastifyRequest {
+    /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
+    currentUser: PasswordBearerUser | null
+    /** The verified access token's claims, or `null`. */
+    accessToken: AccessTokenClaims | null
+  }
+}
+
+// fast-jwt's signer takes `typ`; @fastify/jwt's types do not list it.
+const SIGN_OPTIONS = { algorithm: 'HS256', typ: 'at+jwt' } as FastifyJWTOptions['sign']
+
+const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
+  const options = resolveOptions(rawOptions)
+  const limiter = new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes)
+  const dummyHash = await createDummyHash(options.hash)
+  const openapi = fastify.hasDecorator('swagger')
+
+  let verify: ((token: string) => unknown) | undefined
+  let sign: ((payload: Record<string, unknown>) => string) | undefined
+
+  // @fastify/jwt lives in this child context: its decorators (fastify.jwt, request.user, ...) do not
+  // leak to the app, which may register @fastify/jwt for its own purposes.
+  await fastify.register(async function passwordBearerToken (child) {
+    await child.register(fastifyJwt, {
+      secret: options.secret,
+      sign: SIGN_OPTIONS,
+      verify: {
+        algorithms: ['HS256'],
+        allowedIss: options.issuer,
+        allowedAud: options.audience,
+        checkTyp: 'at+jwt',
+        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+        clockTolerance: options.clockTolerance * 1000,
+        cache: options.verifyCacheSize > 0 ? options.verifyCacheSize : false
+      }
+    })
+    const jwt = child.jwt
+    verify = (token) => jwt.verify(token)
+    sign = (payload) => jwt.sign(payload)
+    await tokenRoute(child, {
+      options,
+      openapi,
+      sign: (payload) => (sign as (p: Record<string, unknown>) => string)(payload),
+      login: {
+        users: options.users,
+        limiter,
+        dummyHash,
+        hash: options.hash,
+        userLookupTimeout: options.userLookupTimeout
+      }
+    })
+  })
+
+  const hooks = createAuthenticators(options, (token) => (verify as (t: string) => unknown)(token))
+  fastify.decorate('authenticate', hooks.authenticate)
+  fastify.decorate('authenticateOptional', hooks.authenticateOptional)
+  fastify.decorate('requireScopes', hooks.requireScopes)
+  fastify.decorateRequest('currentUser', null)
+  fastify.decorateRequest('accessToken', null)
+
+  if (openapi) {
+    fastify.addHook('onRoute', (routeOptions) => {
+      markProtectedRoute(routeOptions, hooks.registry, options.securitySchemeName)
+    })
+  }
+}
+
+/**
+ * The fastify-password-bearer plugin: OAuth2 password flow and Bearer-token protection.
+ *
+ * @example
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET, users })
+ * app.get('/users/me', { preHandler: app.authenticate }, async (request) => request.currentUser)
+ */
+export const fastifyPasswordBearer = fp(plugin, {
+  fastify: '5.x',
+  name: 'fastify-password-bearer'
+})

@@ -1,0 +1,141 @@
+/**
+ * The encapsulated token route (RFC 6749 §4.3, §5.1, §5.2): its form parser, error handler and
+ * headers stay inside this child context and never change the app's other routes.
+ */
+import formbody from '@fastify/formbody'
+import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifySchema, FastifyReply, FastifyRequest } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { OAuthError, UserStoreTimeoutError } from './errors.js'
+import { checkCredentials, rehashIfNeeded, type LoginDeps } from './login.js'
+import { serializeRequest } from './log.js'
+import { tokenRouteSchema, addSecurityScheme } from './openapi.js'
+import type { ResolvedOptions } from './options.js'
+import { grantScopes } from './scopes.js'
+import { parseTokenRequest } from './token-request.js'
+
+/** What the token route needs from the plugin. */
+export interface TokenRouteDeps {
+  options: ResolvedOptions
+  login: LoginDeps
+  sign: (payload: Record<string, unknown>) => string
+  /** Whether @fastify/swagger is registered (the scheme is then published through this route). */
+  openapi: boolean
+}
+
+/** RFC 6749 §5.1 success body. */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  scope: string
+}
+
+const SERVER_ERROR_DESCRIPTION = 'The server could not process the token request; try again later'
+
+function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
+  reply.code(err.statusCode).headers(err.headers)
+  return reply.send({ error: err.error, error_description: err.message })
+}
+
+/** Maps any error raised on the token route to an RFC 6749 §5.2 response. */
+function handleError (this: FastifyInstance, error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof OAuthError) {
+    return sendOAuthError(reply, error)
+  }
+  if (error instanceof UserStoreTimeoutError) {
+    request.log.error({ event: 'login', outcome: 'error', code: error.code }, 'user store timed out during login')
+    return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The user store is not answering: retry after the Retry-After delay', { 'retry-after': '5' }))
+  }
+  const status = (error as FastifyError).statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = (error as FastifyError).code
+    const description = code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+      ? 'The request body is too large'
+      : code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? 'Send the token request as application/x-www-form-urlencoded'
+        : 'The request body could not be read as application/x-www-form-urlencoded'
+    request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_request', code }, 'unreadable token request')
+    return sendOAuthError(reply, new OAuthError('invalid_request', description))
+  }
+  request.log.error({ event: 'login', outcome: 'error', code: (error as FastifyError).code, err: error }, 'token request failed')
+  return reply.code(500).send({ error: 'server_error', error_description: SERVER_ERROR_DESCRIPTION })
+}
+
+/** Registers POST {tokenUrl} and its 405 siblings in the (non-fp) child context it is given. */
+export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps): Promise<void> {
+  const { options, login, sign } = deps
+  const limits = {
+    usernameMaxLength: options.usernameMaxLength,
+    passwordMaxLength: options.passwordMaxLength,
+    realm: options.realm
+  }
+
+  // Only form bodies are read here, whatever parsers the app has.
+  child.removeAllContentTypeParsers()
+  await child.register(formbody, { bodyLimit: options.tokenBodyLimit })
+  child.setErrorHandler(handleError)
+  child.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store')
+    reply.header('pragma', 'no-cache')
+    return payload
+  })
+
+  const passthrough = () => (data: unknown) => JSON.stringify(data)
+
+  child.route({
+    method: 'POST',
+    url: options.tokenUrl,
+    bodyLimit: options.tokenBodyLimit,
+    logSerializers: { req: serializeRequest },
+    schema: tokenRouteSchema(options),
+    // The schema documents the route; the handler validates by RFC 6749's rules, not by the app's AJV.
+    validatorCompiler: () => () => true,
+    serializerCompiler: passthrough,
+    config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}) as FastifyContextConfig,
+    handler: async (request, reply): Promise<TokenResponse> => {
+      const { username, password, scope } = parseTokenRequest(request.body, request.headers.authorization, limits)
+      const result = await checkCredentials(login, username, password)
+      if (!result.ok) {
+        request.log.info({ event: 'login', outcome: 'failure', reason: result.reason }, 'login refused')
+        throw new OAuthError('invalid_grant', 'The username or password is incorrect')
+      }
+      const { user } = result
+      const grant = grantScopes(scope, user.scopes ?? [], options.knownScopes)
+      if (!grant.ok) {
+        request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_scope', userId: user.id }, 'login refused')
+        throw new OAuthError('invalid_scope', grant.reason === 'unknown'
+          ? 'The scope parameter names a scope this server does not know'
+          : 'The user holds none of the requested scopes')
+      }
+      await rehashIfNeeded(login, user, password, request.log)
+      const iat = Math.floor(Date.now() / 1000)
+      const scopeString = grant.scopes.join(' ')
+      const accessToken = sign({
+        iss: options.issuer,
+        sub: user.id,
+        aud: options.audience,
+        iat,
+        exp: iat + options.accessTokenTtl,
+        jti: randomBytes(16).toString('base64url'),
+        client_id: options.clientId,
+        scope: scopeString,
+        preferred_username: user.username
+      })
+      request.log.info({ event: 'login', outcome: 'success', userId: user.id, scope: scopeString }, 'access token issued')
+      reply.code(200)
+      return { access_token: accessToken, token_type: 'Bearer', expires_in: options.accessTokenTtl, scope: scopeString }
+    }
+  })
+
+  child.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: options.tokenUrl,
+    logSerializers: { req: serializeRequest },
+    schema: { hide: true } as FastifySchema,
+    serializerCompiler: passthrough,
+    handler: async (_request, reply) => {
+      reply.code(405).header('allow', 'POST')
+      return { error: 'invalid_request', error_description: 'The token endpoint accepts POST only' }
+    }
+  })
+}

@@ -1,0 +1,126 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { HashOptions } from './password.js'
+
+/**
+ * A user record as the app's store returns it. Apps' records may carry more fields.
+ */
+export interface StoredUser {
+  /** Stable identifier; becomes the token's `sub` claim. */
+  id: string
+  username: string
+  /** An argon2 hash from {@link hashPassword}; `null` for a user who cannot log in with a password. */
+  passwordHash: string | null
+  /** A disabled user cannot log in, and (with `loadUser`) their tokens stop working at once. */
+  disabled?: boolean
+  /** Scopes this user may be granted. */
+  scopes?: string[]
+}
+
+/** Where the plugin finds users. */
+export interface UserStore {
+  /** Looks a user up by the exact username submitted to the token route. */
+  findByUsername (username: string): Promise<StoredUser | null | undefined> | StoredUser | null | undefined
+  /**
+   * Optional: stores a fresh hash when a user logs in with a hash made with weaker argon2
+   * parameters than the current ones.
+   */
+  updatePasswordHash? (user: StoredUser, passwordHash: string): Promise<void> | void
+}
+
+/**
+ * The authenticated user on `request.currentUser`. Merge your own fields into it once, and they are
+ * typed everywhere (fill them in with the `loadUser` option):
+ *
+ * @example
+ * declare module 'fastify-password-bearer' {
+ *   interface PasswordBearerUser { email: string }
+ * }
+ */
+export interface PasswordBearerUser {
+  id: string
+  username: string
+  /** The scopes granted to the current access token (and still held by the user). */
+  scopes: string[]
+}
+
+/** The claims of a verified access token (RFC 9068 §2.2). */
+export interface AccessTokenClaims {
+  iss: string
+  sub: string
+  aud: string | string[]
+  iat: number
+  exp: number
+  jti: string
+  client_id: string
+  /** Space-separated granted scopes. */
+  scope: string
+  preferred_username?: string
+  [claim: string]: unknown
+}
+
+/** A user as `loadUser` returns it: a stored user (its `passwordHash` is never exposed). */
+export type LoadedUser = Omit<PasswordBearerUser, 'scopes'> & {
+  scopes?: string[]
+  disabled?: boolean
+  passwordHash?: string | null
+}
+
+/**
+ * Re-loads the user of a verified token on each request: return `null`/`undefined` (or a disabled
+ * user) to refuse the token with 401 `invalid_token`.
+ */
+export type LoadUser = (
+  claims: AccessTokenClaims,
+  request: FastifyRequest
+) => Promise<LoadedUser | null | undefined> | LoadedUser | null | undefined
+
+/** The hook type of `authenticate`, `authenticateOptional` and `requireScopes(...)`. */
+export type AuthenticateHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction
+) => void
+
+/** Options of the plugin. Only `secret` and `users` are required. */
+export interface FastifyPasswordBearerOptions {
+  /** HS256 signing key: a string or Buffer of at least 32 bytes. */
+  secret: string | Buffer
+  /** The user store. */
+  users: UserStore
+  /** Path of the token route. @default '/token' */
+  tokenUrl?: string
+  /** Access token lifetime in seconds. @default 900 */
+  accessTokenTtl?: number
+  /** The `iss` claim, required on verification. @default 'fastify-password-bearer' */
+  issuer?: string
+  /** The `aud` claim, required on verification. @default 'fastify-password-bearer' */
+  audience?: string
+  /** The `client_id` claim (RFC 9068) of tokens issued by the password grant. @default 'fastify-password-bearer' */
+  clientId?: string
+  /** Leeway in seconds for `exp`/`nbf`, 0 to 60. @default 5 */
+  clockTolerance?: number
+  /** The known scopes with their descriptions. @default {} */
+  scopes?: Record<string, string>
+  /** Re-load the user on each authenticated request (see {@link LoadUser}). */
+  loadUser?: LoadUser
+  /** The `realm` of WWW-Authenticate challenges. @default 'api' */
+  realm?: string
+  /** Longest password accepted, in characters; longer ones are refused before hashing. @default 1024 */
+  passwordMaxLength?: number
+  /** Longest username accepted, in characters. @default 256 */
+  usernameMaxLength?: number
+  /** argon2id parameters for new hashes and re-hashing. @default OWASP baseline (19 MiB, t=2, p=1) */
+  hash?: HashOptions
+  /** Password verifications running at once. @default 2 */
+  maxConcurrentHashes?: number
+  /** Logins allowed to wait for a verification slot; more get 503. @default 32 */
+  maxQueuedHashes?: number
+  /** Milliseconds `findByUsername`/`loadUser` may take before the request gets 503. @default 5000 */
+  userLookupTimeout?: number
+  /** Largest token request body in bytes. @default 4096 */
+  tokenBodyLimit?: number
+  /** Name of the OpenAPI security scheme. @default 'OAuth2PasswordBearer' */
+  securitySchemeName?: string
+  /** Verified tokens kept in an LRU cache (0 disables it). @default 1000 */
+  verifyCacheSize?: number
+}

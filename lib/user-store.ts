@@ -1,0 +1,50 @@
+/**
+ * Calls into the app's user store, bounded in time, and checks what comes back: a store that
+ * throws, hangs or returns a malformed record becomes a coded error, never a crash.
+ */
+import { UserStoreError, UserStoreTimeoutError } from './errors.js'
+import type { StoredUser } from './types.js'
+
+/**
+ * Awaits `call()` for at most `ms` milliseconds. A throw or rejection becomes `FST_PWB_USER_STORE`,
+ * a timeout `FST_PWB_USER_STORE_TIMEOUT`; the original error is kept as `cause` for the logs.
+ */
+export async function callStore<T> (call: () => T | Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new UserStoreTimeoutError(ms)), ms)
+  })
+  try {
+    const pending = Promise.resolve().then(call).catch((cause: unknown) => {
+      throw Object.assign(new UserStoreError('it threw or rejected'), { cause })
+    })
+    return await Promise.race([pending, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function isStringArray (value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'string')
+}
+
+/** True when `value` has the {@link StoredUser} shape the plugin relies on. */
+export function isStoredUser (value: unknown): value is StoredUser {
+  if (value === null || typeof value !== 'object') return false
+  const u = value as Record<string, unknown>
+  return typeof u.id === 'string' && u.id.length > 0 &&
+    typeof u.username === 'string' &&
+    (u.passwordHash === null || typeof u.passwordHash === 'string') &&
+    (u.disabled === undefined || typeof u.disabled === 'boolean') &&
+    (u.scopes === undefined || isStringArray(u.scopes))
+}
+
+/** True when `value` is a user `loadUser` may return (a hash is optional there). */
+export function isLoadedUser (value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false
+  const u = value as Record<string, unknown>
+  return typeof u.id === 'string' && u.id.length > 0 &&
+    typeof u.username === 'string' &&
+    (u.disabled === undefined || typeof u.disabled === 'boolean') &&
+    (u.scopes === undefined || isStringArray(u.scopes))
+}
