@@ -2,7 +2,7 @@
  * Wiring only: validates options, registers @fastify/jwt and the token route in a child context,
  * decorates the app with the hooks, and marks protected routes for @fastify/swagger.
  */
-import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
+import fastifyJwt, { type FastifyJWTOptions, type JWT } from '@fastify/jwt'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAuthenticators } from './authenticate.js'
@@ -33,6 +33,8 @@ declare module 'fastify' {
 // fast-jwt's signer takes `typ`; @fastify/jwt's types do not list it.
 const SIGN_OPTIONS = { algorithm: 'HS256', typ: 'at+jwt' } as FastifyJWTOptions['sign']
 
+const JWT_NAMESPACE = 'passwordBearer'
+
 const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
   const limiter = new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes)
@@ -45,7 +47,14 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   // @fastify/jwt lives in this child context: its decorators (fastify.jwt, request.user, ...) do not
   // leak to the app, which may register @fastify/jwt for its own purposes.
   await fastify.register(async function passwordBearerToken (child) {
+    // The namespace and decorator names keep clear of an app that registered @fastify/jwt itself
+    // (whose decorators this child context inherits).
     await child.register(fastifyJwt, {
+      namespace: JWT_NAMESPACE,
+      decoratorName: 'passwordBearerUser',
+      jwtVerify: 'passwordBearerJwtVerify',
+      jwtDecode: 'passwordBearerJwtDecode',
+      jwtSign: 'passwordBearerJwtSign',
       secret: options.secret,
       sign: SIGN_OPTIONS,
       verify: {
@@ -58,7 +67,7 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
         cache: options.verifyCacheSize > 0 ? options.verifyCacheSize : false
       }
     })
-    const jwt = child.jwt
+    const jwt = (child.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE] as JWT
     verify = (token) => jwt.verify(token)
     sign = (payload) => jwt.sign(payload)
     await tokenRoute(child, {

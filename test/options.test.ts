@@ -1,0 +1,82 @@
+import Fastify from 'fastify'
+import t from 'tap'
+import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
+import { SECRET } from './support.js'
+
+const users = { findByUsername: async () => null }
+
+async function register (options: unknown): Promise<unknown> {
+  const app = Fastify()
+  try {
+    await app.register(fastifyPasswordBearer, options as FastifyPasswordBearerOptions)
+    await app.ready()
+    return undefined
+  } catch (err) {
+    return err
+  } finally {
+    await app.close()
+  }
+}
+
+t.test('the minimal registration is secret + users', async (t) => {
+  t.equal(await register({ secret: SECRET, users }), undefined)
+  t.equal(await register({ secret: Buffer.alloc(32, 7), users }), undefined, 'a 32-byte Buffer works')
+})
+
+t.test('bad options fail registration with FST_PWB_INVALID_OPTION naming the option', async (t) => {
+  const cases: Array<[string, unknown]> = [
+    ['secret', { users }],
+    ['secret', { secret: '', users }],
+    ['secret', { secret: 'short-secret', users }],
+    ['secret', { secret: Buffer.alloc(31), users }],
+    ['secret', { secret: 42, users }],
+    ['users', { secret: SECRET }],
+    ['users', { secret: SECRET, users: {} }],
+    ['users.updatePasswordHash', { secret: SECRET, users: { ...users, updatePasswordHash: 'yes' } }],
+    ['loadUser', { secret: SECRET, users, loadUser: {} }],
+    ['tokenUrl', { secret: SECRET, users, tokenUrl: 'token' }],
+    ['tokenUrl', { secret: SECRET, users, tokenUrl: '/token?x=1' }],
+    ['accessTokenTtl', { secret: SECRET, users, accessTokenTtl: 0 }],
+    ['accessTokenTtl', { secret: SECRET, users, accessTokenTtl: '900' }],
+    ['accessTokenTtl', { secret: SECRET, users, accessTokenTtl: 1.5 }],
+    ['clockTolerance', { secret: SECRET, users, clockTolerance: 3600 }],
+    ['issuer', { secret: SECRET, users, issuer: '' }],
+    ['audience', { secret: SECRET, users, audience: 'a"b' }],
+    ['realm', { secret: SECRET, users, realm: 'bad\nrealm' }],
+    ['scopes', { secret: SECRET, users, scopes: ['items:read'] }],
+    ['scopes', { secret: SECRET, users, scopes: { 'has space': 'x' } }],
+    ['scopes', { secret: SECRET, users, scopes: { 'items:read': 1 } }],
+    ['passwordMaxLength', { secret: SECRET, users, passwordMaxLength: 4 }],
+    ['hash.memoryCost', { secret: SECRET, users, hash: { memoryCost: 8 } }],
+    ['maxConcurrentHashes', { secret: SECRET, users, maxConcurrentHashes: 0 }],
+    ['tokenBodyLimit', { secret: SECRET, users, tokenBodyLimit: 10 }]
+  ]
+  for (const [option, options] of cases) {
+    const err = await register(options) as { code?: string, message?: string } | undefined
+    t.equal(err?.code, 'FST_PWB_INVALID_OPTION', option)
+    t.match(err?.message, `"${option}"`, `the message names ${option}`)
+  }
+})
+
+t.test('the secret never appears in a registration error', async (t) => {
+  const err = await register({ secret: 'hunter2-short', users }) as Error
+  t.notMatch(err.message, 'hunter2')
+})
+
+t.test('requireScopes refuses scopes that are not declared', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyPasswordBearer, { secret: SECRET, users, scopes: { 'items:read': 'Read' } })
+  t.throws(() => app.requireScopes('items:raed'), { code: 'FST_PWB_UNKNOWN_SCOPE' })
+  t.throws(() => app.requireScopes(), { code: 'FST_PWB_INVALID_OPTION' })
+  t.type(app.requireScopes('items:read'), 'function')
+})
+
+t.test('tokenUrl moves the token route', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyPasswordBearer, { secret: SECRET, users, tokenUrl: '/auth/token' })
+  const res = await app.inject({ method: 'POST', url: '/auth/token', payload: 'grant_type=password&username=x&password=y', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(res.json().error, 'invalid_grant')
+  t.equal((await app.inject({ method: 'POST', url: '/token' })).statusCode, 404)
+})
