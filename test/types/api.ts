@@ -1,0 +1,79 @@
+// Type tests: compiled by `npm run lint:types` (part of `npm test`). Each @ts-expect-error line fails the
+// build if the error it expects goes away, so these checks cannot pass by accident.
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import fastifyPasswordBearer, {
+  fastifyPasswordBearer as named,
+  hashPassword,
+  securityScheme,
+  serializers,
+  verifyPassword,
+  type AccessTokenClaims,
+  type AuthenticateHook,
+  type FastifyPasswordBearerOptions,
+  type PasswordBearerErrorCode,
+  type PasswordBearerUser,
+  type StoredUser,
+  type UserStore
+} from '../../lib/index.js'
+
+// Apps describe their user once; request.currentUser then carries the field with no cast.
+declare module '../../lib/index.js' {
+  interface PasswordBearerUser { email: string }
+}
+
+const store: UserStore = {
+  async findByUsername (username: string): Promise<StoredUser | null> {
+    return username === 'a' ? { id: '1', username, passwordHash: null, disabled: false, scopes: ['x'] } : null
+  },
+  async updatePasswordHash (user: StoredUser, hash: string): Promise<void> { void user; void hash }
+}
+
+const app = Fastify({ logger: { serializers } })
+const options: FastifyPasswordBearerOptions = {
+  secret: 'x'.repeat(32),
+  users: store,
+  scopes: { x: 'X' },
+  loadUser: async (claims: AccessTokenClaims, request: FastifyRequest) => {
+    void request
+    return { id: claims.sub, username: claims.preferred_username ?? '', email: 'e@example.com' }
+  }
+}
+await app.register(fastifyPasswordBearer, options)
+await app.register(named, options)
+
+const hook: AuthenticateHook = app.authenticate
+const scoped: AuthenticateHook = app.requireScopes('x', 'y')
+app.get('/me', { preHandler: [hook, scoped] }, async (request) => {
+  const user: PasswordBearerUser | null = request.currentUser
+  const email: string | undefined = request.currentUser?.email
+  const scopes: string[] | undefined = user?.scopes
+  const sub: string | undefined = request.accessToken?.sub
+  // @ts-expect-error currentUser may be null
+  void request.currentUser.id
+  // @ts-expect-error a property the user type does not have
+  void request.currentUser?.nickname
+  return { email, scopes, sub }
+})
+app.get('/opt', { onRequest: app.authenticateOptional }, async (request: FastifyRequest, reply: FastifyReply) => {
+  void reply
+  return request.currentUser?.username ?? 'guest'
+})
+
+// @ts-expect-error secret is required
+await app.register(fastifyPasswordBearer, { users: store })
+// @ts-expect-error users is required
+await app.register(fastifyPasswordBearer, { secret: 'x'.repeat(32) })
+// @ts-expect-error accessTokenTtl is a number of seconds
+await app.register(fastifyPasswordBearer, { ...options, accessTokenTtl: '15m' })
+// @ts-expect-error requireScopes takes strings
+app.requireScopes(1)
+
+const hash: Promise<string> = hashPassword('pw', { memoryCost: 19456 })
+const ok: Promise<boolean> = verifyPassword('$argon2id$...', 'pw')
+void hash; void ok
+const code: PasswordBearerErrorCode = 'FST_PWB_INVALID_OPTION'
+// @ts-expect-error not an error code of the package
+const bad: PasswordBearerErrorCode = 'FST_NOPE'
+void code; void bad
+const scheme: { type: 'oauth2' } = securityScheme({ tokenUrl: '/token' })
+void scheme
