@@ -1,0 +1,126 @@
+/**
+ * Load generators: wrk when it is installed (C, light on a small machine), autocannon otherwise
+ * (its programmatic API, in the runner's process; the servers run in their own processes).
+ * Both are bounded in time and report the same numbers.
+ */
+import autocannon from 'autocannon'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export interface LoadOptions {
+  url: string
+  seconds: number
+  connections: number
+  method?: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+}
+
+export interface LoadResult {
+  requests: number
+  perSecond: number
+  /** Latency percentiles in milliseconds. */
+  p50: number
+  p99: number
+  /** Responses with a status outside 2xx/3xx. */
+  non2xx: number
+  /** Connection errors and timeouts. */
+  errors: number
+}
+
+export type LoadGenerator = (options: LoadOptions) => Promise<LoadResult>
+
+/** The wrk binary, or undefined when it is not installed. */
+export function findWrk (): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function wrkVersion (wrk: string): string {
+  try {
+    execFileSync(wrk, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    // wrk --version prints its banner and exits 1.
+    const out = String((err as { stdout?: string }).stdout ?? '')
+    return out.split('\n')[0]?.replace(/\s+Copyright.*$/, '').trim() ?? 'wrk'
+  }
+  return 'wrk'
+}
+
+const UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
+
+function duration (text: string | undefined): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '')
+  if (m === null) return NaN
+  return Number(m[1]) * (UNITS[m[2] as string] as number)
+}
+
+/** Parses wrk's `--latency` report. */
+export function parseWrk (out: string): LoadResult {
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
+  const perSecond = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const p50 = duration(/\s50%\s+(\S+)/.exec(out)?.[1])
+  const p99 = duration(/\s99%\s+(\S+)/.exec(out)?.[1])
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0)
+  if (!Number.isFinite(requests) || !Number.isFinite(perSecond) || !Number.isFinite(p99)) {
+    throw new Error('could not read the wrk report:\n' + out)
+  }
+  return { requests, perSecond, p50, p99, non2xx, errors }
+}
+
+function luaString (value: string): string {
+  return JSON.stringify(value) // a JSON string literal of printable ASCII is a valid Lua string
+}
+
+export function wrkGenerator (wrk: string): LoadGenerator {
+  return async (options) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'))
+    try {
+      const lines = [`wrk.method = ${luaString(options.method ?? 'GET')}`]
+      for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`)
+      if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
+      const script = join(dir, 'request.lua')
+      writeFileSync(script, lines.join('\n') + '\n')
+      const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '--latency', '-s', script, options.url]
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        let text = ''
+        child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
+        child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString() })
+        child.on('error', reject)
+        child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))))
+      })
+      return parseWrk(out)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export const autocannonGenerator: LoadGenerator = async (options) => {
+  const request: autocannon.Options = {
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    method: options.method ?? 'GET',
+    headers: options.headers ?? {},
+    timeout: 10
+  }
+  if (options.body !== undefined) request.body = options.body
+  const result = await autocannon(request)
+  return {
+    requests: result.requests.total,
+    perSecond: result.requests.total / (result.duration || options.seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts
+  }
+}

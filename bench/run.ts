@@ -1,0 +1,409 @@
+/**
+ * The benchmark suite: `npm run bench` (full: a warm-up, then 3 rounds of 5 s per scenario, and
+ * docs/benchmarks.md + docs/benchmarks.svg written) or `npm run bench:smoke` (1 s per scenario,
+ * proves that every scenario works, writes nothing and asserts no threshold).
+ *
+ * Every server runs in its own child process on 127.0.0.1 and a free port; the load generator is
+ * wrk when installed, autocannon otherwise. Scenarios run round-robin so that a slow moment of the
+ * machine hits all of them alike.
+ *
+ * Flags: --smoke, --autocannon (even when wrk is installed), --only id,id (a subset; writes no docs),
+ * --seconds n, --rounds n, --json file (raw numbers), --profile id (run one scenario under
+ * `node --cpu-prof` and print where the server's time goes).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpus, release, type as osType } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { autocannonGenerator, findWrk, wrkGenerator, wrkVersion, type LoadGenerator, type LoadOptions, type LoadResult } from './load.js'
+import { consoleTable, formatMs, formatRate, markdownSection, svgChart, type Machine, type Row } from './report.js'
+import type { ReadyMessage, ServerConfig } from './server.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = resolve(here, '..')
+
+interface Scenario {
+  id: string
+  name: string
+  server: ServerConfig
+  /** Which Authorization header the server handed out (none: no header). */
+  auth?: string
+  /** The status every response must have. */
+  status: number
+  target?: number
+}
+
+const PLUGIN: ServerConfig = { kind: 'plugin', hook: 'preHandler', verifyCacheSize: 1000 }
+
+const SCENARIOS: Scenario[] = [
+  { id: 'bare', name: 'bare route (same JSON)', server: { kind: 'bare' }, status: 200 },
+  { id: 'valid', name: 'valid token (preHandler)', server: PLUGIN, auth: 'valid', status: 200, target: 0.85 },
+  { id: 'valid-onrequest', name: 'valid token (onRequest)', server: { ...PLUGIN, hook: 'onRequest' }, auth: 'valid', status: 200, target: 0.85 },
+  { id: 'valid-nocache', name: 'valid token, verifyCacheSize: 0', server: { ...PLUGIN, verifyCacheSize: 0 }, auth: 'valid', status: 200, target: 0.85 },
+  { id: 'no-token', name: 'rejected: no token', server: PLUGIN, status: 401, target: 0.6 },
+  { id: 'malformed', name: 'rejected: malformed header', server: PLUGIN, auth: 'malformed', status: 400, target: 0.6 },
+  { id: 'bad-signature', name: 'rejected: bad signature', server: PLUGIN, auth: 'bad-signature', status: 401, target: 0.6 },
+  { id: 'expired', name: 'rejected: expired token', server: PLUGIN, auth: 'expired', status: 401, target: 0.6 },
+  { id: 'peer-jwt', name: 'peer: @fastify/jwt jwtVerify()', server: { kind: 'fastify-jwt' }, auth: 'valid', status: 200 },
+  { id: 'peer-jwt-bad-signature', name: 'peer: @fastify/jwt, bad signature', server: { kind: 'fastify-jwt' }, auth: 'bad-signature', status: 401 },
+  { id: 'peer-bearer-auth', name: 'peer: @fastify/bearer-auth static key', server: { kind: 'bearer-auth' }, auth: 'valid', status: 200 }
+]
+
+interface Args {
+  smoke: boolean
+  autocannon: boolean
+  only: string[] | undefined
+  seconds: number
+  rounds: number
+  warmup: number
+  json: string | undefined
+  profile: string | undefined
+}
+
+function parseArgs (argv: string[]): Args {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag)
+    return i === -1 ? undefined : argv[i + 1]
+  }
+  const smoke = argv.includes('--smoke')
+  const only = value('--only')
+  return {
+    smoke,
+    autocannon: argv.includes('--autocannon'),
+    only: only === undefined ? undefined : only.split(','),
+    seconds: Number(value('--seconds') ?? (smoke ? 1 : 5)),
+    rounds: Number(value('--rounds') ?? (smoke ? 1 : 3)),
+    warmup: smoke ? 1 : 2,
+    json: value('--json'),
+    profile: value('--profile')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+interface Server {
+  child: ChildProcess
+  ready: ReadyMessage
+  url: string
+}
+
+function once<T> (child: ChildProcess, type: string, what: string, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`${what}: no answer within ${timeoutMs} ms`)) }, timeoutMs)
+    const onMessage = (message: { type?: string }): void => {
+      if (message.type === type) { cleanup(); resolve(message as T) }
+    }
+    const onExit = (code: number | null): void => { cleanup(); reject(new Error(`${what}: the process exited with ${code}`)) }
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+function spawnTs (script: string, args: string[], execArgv: string[] = []): ChildProcess {
+  return fork(join(here, script), args, {
+    cwd: root,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' }
+  })
+}
+
+async function startServer (config: ServerConfig, execArgv: string[] = []): Promise<Server> {
+  const child = spawnTs('server.ts', [JSON.stringify(config)], execArgv)
+  const ready = await once<ReadyMessage>(child, 'ready', `server ${config.kind}`)
+  return { child, ready, url: `http://127.0.0.1:${ready.port}/resource` }
+}
+
+async function rssMiB (server: Server): Promise<number> {
+  server.child.send({ type: 'rss' })
+  const { rss } = await once<{ rss: number }>(server.child, 'rss', 'rss')
+  return rss / 1024 / 1024
+}
+
+async function stopServer (server: Server): Promise<void> {
+  if (server.child.exitCode !== null) return
+  const exited = new Promise((resolve) => server.child.once('exit', resolve))
+  server.child.send({ type: 'close' })
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+async function argon2Rate (concurrency: number, seconds: number): Promise<{ perSecond: number, msPerVerify: number }> {
+  const child = spawnTs('argon2-rate.ts', [String(concurrency), String(seconds)])
+  return once(child, 'argon2', 'argon2 alone', 60_000 + seconds * 1000)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+function headersOf (server: Server, scenario: Scenario): Record<string, string> {
+  if (scenario.auth === undefined) return {}
+  const value = server.ready.headers[scenario.auth]
+  if (value === undefined) throw new Error(`${scenario.id}: the server has no "${scenario.auth}" credentials`)
+  return { authorization: value }
+}
+
+/** One request before the load: the scenario must answer what it claims to measure. */
+async function sanityCheck (server: Server, scenario: Scenario): Promise<void> {
+  const response = await fetch(server.url, { headers: headersOf(server, scenario) })
+  const body = await response.text()
+  const problems: string[] = []
+  if (response.status !== scenario.status) problems.push(`status ${response.status}, expected ${scenario.status}`)
+  if (scenario.status === 200 && body !== '{"hello":"world"}') problems.push(`body ${body}`)
+  if (scenario.server.kind === 'plugin' && scenario.status !== 200) {
+    const challenge = response.headers.get('www-authenticate') ?? ''
+    if (!challenge.startsWith('Bearer realm="api"')) problems.push(`WWW-Authenticate ${challenge}`)
+    if (!(JSON.parse(body) as { code?: string }).code?.startsWith('FST_PWB_')) problems.push(`body ${body}`)
+  }
+  if (problems.length > 0) throw new Error(`${scenario.id}: ${problems.join('; ')}`)
+}
+
+/** A load run whose every response must have the expected status. */
+async function measure (load: LoadGenerator, options: LoadOptions, status: number, what: string): Promise<LoadResult> {
+  const result = await load(options)
+  const unexpected = status < 400 ? result.non2xx : result.requests - result.non2xx
+  if (result.requests === 0 || unexpected > 0 || result.errors > 0) {
+    throw new Error(`${what}: ${result.requests} requests, ${unexpected} with an unexpected status, ${result.errors} errors`)
+  }
+  return result
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+function summarise (results: LoadResult[]): { perSecond: number, p50: number, p99: number } {
+  return {
+    perSecond: median(results.map((r) => r.perSecond)),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99))
+  }
+}
+
+const CONNECTIONS = 32
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+
+interface FloodResult {
+  cap: number
+  idle: { perSecond: number, p50: number, p99: number }
+  flood: { perSecond: number, p50: number, p99: number }
+  loginsPerSecond: number
+  argon2: { perSecond: number, msPerVerify: number }
+  rssMiB: number
+}
+
+async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenario[]): Promise<Map<string, { perSecond: number, p50: number, p99: number, rssMiB: number }>> {
+  const servers = new Map<string, Server>()
+  const results = new Map<string, LoadResult[]>()
+  const out = new Map<string, { perSecond: number, p50: number, p99: number, rssMiB: number }>()
+  try {
+    for (const scenario of scenarios) {
+      const server = await startServer(scenario.server)
+      servers.set(scenario.id, server)
+      await sanityCheck(server, scenario)
+      results.set(scenario.id, [])
+    }
+    for (const scenario of scenarios) {
+      const server = servers.get(scenario.id) as Server
+      await measure(load, { url: server.url, seconds: args.warmup, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, `${scenario.id} warm-up`)
+    }
+    for (let round = 1; round <= args.rounds; round++) {
+      for (const scenario of scenarios) {
+        const server = servers.get(scenario.id) as Server
+        const result = await measure(load, { url: server.url, seconds: args.seconds, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, scenario.id)
+        results.get(scenario.id)?.push(result)
+        console.error(`  round ${round}/${args.rounds}  ${scenario.id.padEnd(24)} ${formatRate(result.perSecond).padStart(8)} req/s  p99 ${formatMs(result.p99)}`)
+        if (round === args.rounds) {
+          out.set(scenario.id, { ...summarise(results.get(scenario.id) as LoadResult[]), rssMiB: await rssMiB(server) })
+          await stopServer(server)
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map(stopServer))
+  }
+  return out
+}
+
+async function runFlood (args: Args, load: LoadGenerator, cap: number): Promise<FloodResult> {
+  const server = await startServer({ ...PLUGIN, maxConcurrentHashes: cap })
+  try {
+    const scenario = SCENARIOS.find((s) => s.id === 'valid') as Scenario
+    await sanityCheck(server, scenario)
+    const protectedRun = (): Promise<LoadResult> => measure(load, { url: server.url, seconds: args.seconds, connections: CONNECTIONS, headers: headersOf(server, scenario) }, 200, 'protected route')
+    const loginRun = (): Promise<LoadResult> => measure(load, {
+      url: server.url.replace(/\/resource$/, '/token'),
+      seconds: args.seconds,
+      connections: cap, // exactly the argon2 concurrency cap: every login hashes at once, none waits
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: server.ready.loginBody as string
+    }, 200, 'logins')
+    await measure(load, { url: server.url, seconds: args.warmup, connections: CONNECTIONS, headers: headersOf(server, scenario) }, 200, 'flood warm-up')
+    const idle: LoadResult[] = []
+    const flood: LoadResult[] = []
+    const logins: LoadResult[] = []
+    for (let round = 1; round <= args.rounds; round++) {
+      idle.push(await protectedRun())
+      const [during, login] = await Promise.all([protectedRun(), loginRun()])
+      flood.push(during)
+      logins.push(login)
+      console.error(`  round ${round}/${args.rounds}  flood cap ${cap}: idle ${formatRate(idle.at(-1)?.perSecond ?? NaN)} req/s, during ${formatRate(during.perSecond)} req/s (p99 ${formatMs(during.p99)}), ${login.perSecond.toFixed(1)} logins/s`)
+    }
+    const rss = await rssMiB(server)
+    await stopServer(server)
+    const argon2 = await argon2Rate(cap, args.smoke ? 1 : args.seconds)
+    return { cap, idle: summarise(idle), flood: summarise(flood), loginsPerSecond: median(logins.map((l) => l.perSecond)), argon2, rssMiB: rss }
+  } finally {
+    await stopServer(server)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiling
+
+interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
+interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
+
+function summariseProfile (file: string, top = 30): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<string, number>()
+  let total = 0
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id) as ProfileNode
+    const dt = profile.timeDeltas[i] ?? 0
+    const { functionName, url, lineNumber } = node.callFrame
+    const where = url === '' ? '' : ` ${url.replace(/^file:\/\//, '').replace(root + '/', '')}:${lineNumber + 1}`
+    const key = `${functionName || '(anonymous)'}${where}`
+    self.set(key, (self.get(key) ?? 0) + dt)
+    total += dt
+  })
+  const lines = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([key, t]) => `${(t / total * 100).toFixed(1).padStart(5)} %  ${key}`)
+  return [`self time, ${(total / 1e6).toFixed(1)} s sampled:`, ...lines].join('\n')
+}
+
+async function runProfile (args: Args, load: LoadGenerator, id: string): Promise<void> {
+  const scenario = SCENARIOS.find((s) => s.id === id)
+  if (scenario === undefined) throw new Error(`no scenario "${id}"; one of ${SCENARIOS.map((s) => s.id).join(', ')}`)
+  const dir = join(root, 'bench', 'profiles')
+  mkdirSync(dir, { recursive: true })
+  const before = new Set(readdirSync(dir))
+  const server = await startServer(scenario.server, ['--cpu-prof', '--cpu-prof-dir', dir])
+  await sanityCheck(server, scenario)
+  const result = await measure(load, { url: server.url, seconds: args.seconds, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, id)
+  await stopServer(server)
+  console.log(`${id}: ${formatRate(result.perSecond)} req/s, p99 ${formatMs(result.p99)} (under the profiler)`)
+  const written = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f))
+    .map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+  if (written[0] === undefined) throw new Error('the server wrote no profile')
+  console.log(`${written[0]}\n${summariseProfile(written[0])}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function version (name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'n/a'
+  }
+}
+
+const START = '<!-- bench:results:start -->'
+const END = '<!-- bench:results:end -->'
+
+/** Replaces the generated section of docs/benchmarks.md and keeps the hand-written rest. */
+function writeDocs (section: string, svg: string): void {
+  const docs = join(root, 'docs')
+  mkdirSync(docs, { recursive: true })
+  writeFileSync(join(docs, 'benchmarks.svg'), svg)
+  const file = join(docs, 'benchmarks.md')
+  const generated = `${START}\n${section}\n${END}`
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`
+  const at = current.indexOf(START)
+  const end = current.indexOf(END)
+  const next = at === -1 || end === -1
+    ? current.trimEnd() + '\n\n' + generated + '\n'
+    : current.slice(0, at) + generated + current.slice(end + END.length)
+  writeFileSync(file, next)
+}
+
+async function main (): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  const wrk = args.autocannon ? undefined : findWrk()
+  const load = wrk === undefined ? autocannonGenerator : wrkGenerator(wrk)
+  const loadName = wrk === undefined ? `autocannon ${version('autocannon')}` : wrkVersion(wrk)
+  const started = Date.now()
+
+  if (args.profile !== undefined) {
+    await runProfile(args, load, args.profile)
+    return
+  }
+
+  const scenarios = SCENARIOS.filter((s) => args.only === undefined || args.only.includes(s.id))
+  const withFlood = args.only === undefined || args.only.includes('flood')
+  console.error(`${args.smoke ? 'smoke' : 'full'} run: ${loadName}, ${CONNECTIONS} connections, ${args.rounds} x ${args.seconds} s per scenario after ${args.warmup} s of warm-up`)
+
+  const measured = await runScenarios(args, load, scenarios)
+  const floods: FloodResult[] = []
+  if (withFlood) {
+    for (const cap of args.smoke ? [2] : [2, 1]) floods.push(await runFlood(args, load, cap))
+  }
+
+  const bare = measured.get('bare')?.perSecond ?? NaN
+  const rows: Row[] = scenarios.map((s) => {
+    const m = measured.get(s.id) as { perSecond: number, p50: number, p99: number, rssMiB: number }
+    const row: Row = { id: s.id, scenario: s.name, ...m, ratio: m.perSecond / bare, reference: 'bare' }
+    if (s.target !== undefined) row.target = s.target
+    return row
+  })
+  const extra: string[] = []
+  for (const f of floods) {
+    const name = f.cap === 2 ? 'default cap' : 'cap'
+    rows.push({ id: `flood-${f.cap}`, scenario: `valid token during login flood (${name} ${f.cap})`, perSecond: f.flood.perSecond, p50: f.flood.p50, p99: f.flood.p99, ratio: f.flood.perSecond / f.idle.perSecond, reference: 'idle', target: 0.7, rssMiB: f.rssMiB })
+    extra.push(`- Login flood, maxConcurrentHashes ${f.cap}, ${f.cap} concurrent logins: the protected route keeps ` +
+      `${formatRate(f.flood.perSecond)} of ${formatRate(f.idle.perSecond)} req/s idle (${Math.round(f.flood.perSecond / f.idle.perSecond * 100)} %, target 70 %); ` +
+      `p99 ${formatMs(f.flood.p99)} vs ${formatMs(f.idle.p99)} idle (${(f.flood.p99 / f.idle.p99).toFixed(1)}x, target <= 2x); ` +
+      `${f.loginsPerSecond.toFixed(1)} logins/s vs ${f.argon2.perSecond.toFixed(1)} argon2 verifications/s alone at concurrency ${f.cap} ` +
+      `(${Math.round(f.loginsPerSecond / f.argon2.perSecond * 100)} %; ${f.argon2.msPerVerify.toFixed(1)} ms per verification).`)
+  }
+
+  console.log('\n' + consoleTable(rows))
+  if (extra.length > 0) console.log('\n' + extra.join('\n'))
+  console.error(`\n${args.smoke ? 'smoke' : 'full'} run finished in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+
+  const machine: Machine = {
+    cpu: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length,
+    node: process.version,
+    os: `${osType()} ${release()}`,
+    loadGenerator: loadName,
+    date: new Date().toISOString().slice(0, 10),
+    versions: Object.fromEntries(['fastify', '@fastify/jwt', 'fast-jwt', '@fastify/bearer-auth', 'argon2', 'autocannon'].map((n) => [n, version(n)])),
+    settings: `${CONNECTIONS} connections, ${args.rounds} rounds of ${args.seconds} s per scenario (median) after ${args.warmup} s of warm-up, scenarios round-robin, each server in its own process`
+  }
+  if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ machine, rows, floods }, null, 2) + '\n')
+  if (!args.smoke && args.only === undefined) {
+    writeDocs(markdownSection(rows, extra, machine, 'benchmarks.svg'), svgChart(rows, 'Throughput as a share of the bare route (login flood: of the idle route)'))
+    console.error('wrote docs/benchmarks.md and docs/benchmarks.svg')
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+})

@@ -1,0 +1,150 @@
+/**
+ * One benchmark server, run in its own process by bench/run.ts (so the load generator never shares
+ * its event loop). Every variant answers GET /resource with the same JSON; the kind of server and its
+ * options arrive as a JSON argument. It reports its port and the tokens a load generator needs over
+ * IPC, and its RSS when asked.
+ */
+import bearerAuth from '@fastify/bearer-auth'
+import fastifyJwt from '@fastify/jwt'
+import { createSigner } from 'fast-jwt'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../lib/index.js'
+
+export type ServerKind = 'bare' | 'plugin' | 'fastify-jwt' | 'bearer-auth'
+
+export interface ServerConfig {
+  kind: ServerKind
+  /** Plugin only: where the hook runs. */
+  hook?: 'onRequest' | 'preHandler'
+  /** Plugin only: `verifyCacheSize`. */
+  verifyCacheSize?: number
+  /** Plugin only: `maxConcurrentHashes`. */
+  maxConcurrentHashes?: number
+}
+
+/** What the server tells the runner once it listens. */
+export interface ReadyMessage {
+  type: 'ready'
+  port: number
+  /** Authorization header values for each path the runner can exercise. */
+  headers: Record<string, string>
+  /** A form body that logs in (plugin only). */
+  loginBody?: string
+}
+
+export const BODY = { hello: 'world' }
+export const USERNAME = 'alice'
+export const PASSWORD = 'correct horse battery staple'
+const SECRET = randomBytes(32)
+const STATIC_KEY = randomBytes(24).toString('base64url')
+
+/** Flips a character in the middle of the signature: same length, wrong bytes. */
+function tamper (token: string): string {
+  const i = token.lastIndexOf('.') + 10
+  return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+}
+
+async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+  const app = Fastify({ logger: false })
+  app.get('/resource', async () => BODY)
+  return { app, headers: {} }
+}
+
+async function plugin (config: ServerConfig): Promise<{ app: FastifyInstance, headers: Record<string, string>, loginBody: string }> {
+  const app = Fastify({ logger: false })
+  const user: StoredUser = { id: 'u1', username: USERNAME, passwordHash: await hashPassword(PASSWORD), scopes: ['items:read'] }
+  const options: FastifyPasswordBearerOptions & Record<string, unknown> = {
+    secret: SECRET,
+    users: { findByUsername: (username) => (username === USERNAME ? user : null) },
+    scopes: { 'items:read': 'Read items' },
+    verifyCacheSize: config.verifyCacheSize ?? 1000,
+    maxConcurrentHashes: config.maxConcurrentHashes ?? 2,
+    // The login flood measures argon2, not a per-address throttle (ignored where the option is absent).
+    rateLimit: false
+  }
+  await app.register(fastifyPasswordBearer, options)
+  const hook = config.hook ?? 'preHandler'
+  app.get('/resource', { [hook]: app.authenticate }, async () => BODY)
+  await app.ready()
+
+  const loginBody = new URLSearchParams({ grant_type: 'password', username: USERNAME, password: PASSWORD }).toString()
+  const login = await app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: loginBody
+  })
+  const token = (login.json() as { access_token?: string }).access_token
+  if (login.statusCode !== 200 || token === undefined) throw new Error(`login failed with ${login.statusCode}`)
+  // An expired token signed with the right key and the same header and claims as a real one.
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>
+  const iat = Math.floor(Date.now() / 1000) - 3600
+  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
+  const expired = sign({ ...claims, iat, exp: iat + 900 })
+  return {
+    app,
+    loginBody,
+    headers: {
+      valid: `Bearer ${token}`,
+      malformed: 'Bearer abc def',
+      'bad-signature': `Bearer ${tamper(token)}`,
+      expired: `Bearer ${expired}`
+    }
+  }
+}
+
+/** The peer a user would write by hand: @fastify/jwt and a preHandler that calls jwtVerify(). */
+async function fastifyJwtPeer (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+  const app = Fastify({ logger: false })
+  await app.register(fastifyJwt, { secret: SECRET })
+  app.decorate('authenticate', async function (request: { jwtVerify: () => Promise<unknown> }, reply: { send: (e: unknown) => void }) {
+    try {
+      await request.jwtVerify()
+    } catch (err) {
+      reply.send(err)
+    }
+  })
+  app.get('/resource', { preHandler: (app as unknown as { authenticate: never }).authenticate }, async () => BODY)
+  await app.ready()
+  const token = app.jwt.sign({ sub: 'u1', scope: 'items:read' }, { expiresIn: 900 })
+  return { app, headers: { valid: `Bearer ${token}`, 'bad-signature': `Bearer ${tamper(token)}` } }
+}
+
+async function bearerAuthPeer (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+  const app = Fastify({ logger: false })
+  await app.register(bearerAuth, { keys: new Set([STATIC_KEY]) })
+  app.get('/resource', async () => BODY)
+  return { app, headers: { valid: `Bearer ${STATIC_KEY}` } }
+}
+
+interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string }
+
+async function main (): Promise<void> {
+  const config = JSON.parse(process.argv[2] ?? '{"kind":"bare"}') as ServerConfig
+  const built: Built = config.kind === 'plugin'
+    ? await plugin(config)
+    : config.kind === 'fastify-jwt'
+      ? await fastifyJwtPeer()
+      : config.kind === 'bearer-auth'
+        ? await bearerAuthPeer()
+        : await bare()
+  await built.app.listen({ host: '127.0.0.1', port: 0 })
+  const address = built.app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const ready: ReadyMessage = { type: 'ready', port, headers: built.headers }
+  if (built.loginBody !== undefined) ready.loginBody = built.loginBody
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss })
+    if (message.type === 'close') {
+      built.app.close().then(() => process.exit(0), () => process.exit(1))
+    }
+  })
+  process.on('disconnect', () => process.exit(0))
+  process.send?.(ready)
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
