@@ -18,6 +18,7 @@ export {
 } from './errors.js'
 
 export type { HashOptions } from './password.js'
+export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './rate-limit.js'
 export type { OAuth2PasswordScheme } from './openapi.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './bearer-token.js'

@@ -4,6 +4,7 @@
  */
 import { InvalidOptionError } from './errors.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './password.js'
+import { resolveRateLimit, type ResolvedRateLimit } from './rate-limit.js'
 import { isScopeToken } from './scopes.js'
 import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
 
@@ -30,6 +31,7 @@ export interface ResolvedOptions {
   tokenBodyLimit: number
   securitySchemeName: string
   verifyCacheSize: number
+  rateLimit: ResolvedRateLimit | false
 }
 
 export const DEFAULTS = Object.freeze({
@@ -148,6 +150,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     userLookupTimeout: int('userLookupTimeout', options.userLookupTimeout, DEFAULTS.userLookupTimeout, 1, 600_000),
     tokenBodyLimit: int('tokenBodyLimit', options.tokenBodyLimit, DEFAULTS.tokenBodyLimit, 256, 1_048_576),
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
-    verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000)
+    verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
+    rateLimit: resolveRateLimit(options.rateLimit)
   }
 }

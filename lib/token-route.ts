@@ -10,6 +10,7 @@ import { checkCredentials, rehashIfNeeded, type LoginDeps } from './login.js'
 import { serializeRequest } from './log.js'
 import { tokenRouteSchema, addSecurityScheme } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
+import { createThrottle } from './rate-limit.js'
 import { grantScopes } from './scopes.js'
 import { parseTokenRequest } from './token-request.js'
 
@@ -74,6 +75,7 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
   child.removeAllContentTypeParsers()
   await child.register(formbody, { bodyLimit: options.tokenBodyLimit })
   child.setErrorHandler(handleError)
+  const throttle = options.rateLimit === false ? undefined : await createThrottle(child, options.rateLimit, options.secret)
   child.addHook('onSend', async (_request, reply, payload) => {
     reply.header('cache-control', 'no-store')
     reply.header('pragma', 'no-cache')
@@ -87,6 +89,8 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     url: options.tokenUrl,
     bodyLimit: options.tokenBodyLimit,
     logSerializers: { req: serializeRequest },
+    // Throttled per client address before the body is read.
+    ...(throttle !== undefined ? { onRequest: (request: FastifyRequest) => throttle.checkAddress(request) } : {}),
     schema: tokenRouteSchema(options),
     // The schema documents the route; the handler validates by RFC 6749's rules, not by the app's AJV.
     validatorCompiler: () => () => true,
@@ -94,6 +98,7 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}) as FastifyContextConfig,
     handler: async (request, reply): Promise<TokenResponse> => {
       const { username, password, scope } = parseTokenRequest(request.body, request.headers.authorization, limits)
+      await throttle?.checkUsername(request, username)
       const result = await checkCredentials(login, username, password)
       if (!result.ok) {
         request.log.info({ event: 'login', outcome: 'failure', reason: result.reason }, 'login refused')
@@ -121,6 +126,7 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
         scope: scopeString,
         preferred_username: user.username
       })
+      await throttle?.succeeded(request, username)
       request.log.info({ event: 'login', outcome: 'success', userId: user.id, scope: scopeString }, 'access token issued')
       reply.code(200)
       return { access_token: accessToken, token_type: 'Bearer', expires_in: options.accessTokenTtl, scope: scopeString }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { HashOptions } from './password.js'
+import type { RateLimitOptions } from './rate-limit.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.
@@ -123,4 +124,10 @@ export interface FastifyPasswordBearerOptions {
   securitySchemeName?: string
   /** Verified tokens kept in an LRU cache (0 disables it). @default 1000 */
   verifyCacheSize?: number
+  /**
+   * Brute-force throttling of the token route (per client address and per submitted username, with
+   * growing lockouts; 429 `slow_down`), or `false` to turn it off. See docs/security.md.
+   * @default { username: { max: 10, timeWindow: 900_000 }, address: { max: 100, timeWindow: 300_000 }, maxLockout: 3_600_000 }
+   */
+  rateLimit?: RateLimitOptions | false
 }
