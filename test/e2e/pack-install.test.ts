@@ -1,0 +1,130 @@
+/**
+ * A real install: `npm pack` the package, install the tarball into two fresh apps outside the
+ * repository, and run them. Catches a missing `files` entry, broken `exports`, types that only
+ * resolve inside the repo, and a `dist/` that `prepare` does not build.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { packRepository, packUnavailable, REPO } from '../helpers/pack.js'
+import { cleanEnv, run, runOk, startServer, type RunningServer } from '../helpers/process.js'
+
+const TIME_BOX_MS = 240_000
+const STEP_MS = 150_000
+const FIXTURES = join(REPO, 'test', 'fixtures')
+const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
+
+t.setTimeout(TIME_BOX_MS)
+
+const unavailable = await packUnavailable()
+// Skipped only where npm pack cannot run at all, and never in CI.
+const skip = unavailable !== null && process.env.CI !== 'true' ? `npm pack is impossible here: ${unavailable}` : false
+
+t.test('the packed tarball installs into fresh apps outside the repository and works there', { skip }, async (t) => {
+  const packed = await packRepository(STEP_MS)
+  const root = mkdtempSync(join(tmpdir(), 'fpb-consumers-'))
+  t.teardown(() => {
+    rmSync(root, { recursive: true, force: true })
+    packed.cleanup()
+  })
+
+  t.test('the tarball ships both builds with their types, and no sources or tests', async (t) => {
+    for (const file of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'package.json']) {
+      t.ok(packed.files.includes(file), `${file} is in the tarball`)
+    }
+    t.same(packed.files.filter((file) => /^(lib|test|examples|bench|scripts)\//.test(file)), [], 'no sources, tests or scripts')
+  })
+
+  const install = async (dir: string, packageJson: Record<string, unknown>, extra: string[]) => {
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, ...packageJson }, null, 2))
+    await runOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', packed.tarball, 'fastify@5', ...extra],
+      { cwd: dir, timeout: STEP_MS })
+  }
+  const esmDir = join(root, 'esm-ts-app')
+  const cjsDir = join(root, 'cjs-app')
+  // Both installs at once: they share npm's cache and most of the time is network and disk.
+  await Promise.all([
+    install(esmDir, { name: 'esm-ts-app', type: 'module' }, ['@types/node@20']),
+    install(cjsDir, { name: 'cjs-app', type: 'commonjs' }, [])
+  ])
+
+  /** Logs in as alice, calls /me with and without the token. */
+  async function exercise (t: Test, server: RunningServer): Promise<Record<string, unknown>> {
+    const login = await fetch(`${server.address}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'secret' })
+    })
+    t.equal(login.status, 200, 'login answers 200')
+    const token = await login.json() as { access_token: string, token_type: string, scope: string }
+    t.equal(token.token_type, 'Bearer')
+    t.equal(token.scope, 'items:read')
+
+    const me = await fetch(`${server.address}/me`, { headers: { authorization: `Bearer ${token.access_token}` } })
+    t.equal(me.status, 200, 'the protected route answers 200 with the token')
+    const body = await me.json() as Record<string, unknown>
+
+    const anonymous = await fetch(`${server.address}/me`)
+    t.equal(anonymous.status, 401, 'the protected route answers 401 without a token')
+    t.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="api"')
+    return body
+  }
+
+  t.test('an ESM TypeScript app (NodeNext, strict, default import, augmented user type) compiles and runs', async (t) => {
+    copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'app.ts'), join(esmDir, 'app.ts'))
+    copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'tsconfig.json'), join(esmDir, 'tsconfig.json'))
+    // Type-check everything the app sees, the published .d.ts files included.
+    await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict', '--noEmit', '--skipLibCheck', 'false'], { cwd: esmDir, timeout: STEP_MS })
+    t.pass('tsc --strict --noEmit passes, and the @ts-expect-error line is an error')
+
+  // The control: without the app's augmentation, `email` is not on the user type.
+  const source = readFileSync(join(esmDir, 'app.ts'), 'utf8')
+  const unaugmented = source.replace(/declare module 'fastify-password-bearer' \{[^]*?\n\}\n/, '')
+  t.not(unaugmented, source, 'the control removes the augmentation')
+  writeFileSync(join(esmDir, 'control.ts'), unaugmented)
+  const control = await run(process.execPath, [TSC, '--strict', '--noEmit', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', 'control.ts'],
+    { cwd: esmDir, timeout: STEP_MS })
+  t.not(control.code, 0, 'tsc refuses the app without its augmentation')
+  t.match(control.stdout, /control\.ts\(\d+,\d+\): error TS2339: Property 'email' does not exist/)
+  rmSync(join(esmDir, 'control.ts'))
+    await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict'], { cwd: esmDir, timeout: STEP_MS })
+
+    const server = await startServer([join('build', 'app.js')], { cwd: esmDir })
+    t.teardown(server.stop)
+    const body = await exercise(t, server)
+    t.same(body, { email: 'alice@example.com', username: 'alice', phone: null }, 'currentUser.email comes from loadUser')
+  })
+
+  for (const style of ['default', 'named'] as const) {
+    t.test(`a CommonJS JavaScript app reaches the plugin through require(...).${style === 'default' ? 'default' : 'fastifyPasswordBearer'}`, async (t) => {
+      copyFileSync(join(FIXTURES, 'consumer-cjs', 'app.cjs'), join(cjsDir, 'app.cjs'))
+      const server = await startServer(['app.cjs'], { cwd: cjsDir, env: cleanEnv({ IMPORT_STYLE: style }) })
+      t.teardown(server.stop)
+      const body = await exercise(t, server)
+      t.same(body, { username: 'alice', style })
+    })
+  }
+
+  t.test('the ESM and CommonJS entries are the same plugin with the same named exports', async (t) => {
+    const script = [
+      "const cjs = require('fastify-password-bearer')",
+      "import('fastify-password-bearer').then((esm) => {",
+      '  const names = (m) => Object.keys(m).filter((k) => k !== "__esModule").sort()',
+      '  console.log(JSON.stringify({ cjs: names(cjs), esm: names(esm), esmDefault: typeof esm.default, cjsDefault: typeof cjs.default,',
+      "    cjsMeta: cjs.default[Symbol.for('plugin-meta')], esmMeta: esm.default[Symbol.for('plugin-meta')] }))",
+      '})'
+    ].join('\n')
+    writeFileSync(join(cjsDir, 'exports.cjs'), script)
+    const { stdout } = await runOk(process.execPath, ['exports.cjs'], { cwd: cjsDir, timeout: 30_000 })
+    const result = JSON.parse(stdout) as { cjs: string[], esm: string[], esmDefault: string, cjsDefault: string, cjsMeta: { name: string }, esmMeta: { name: string } }
+    t.same(result.cjs, result.esm, 'same export names from require and import')
+    t.ok(result.esm.includes('fastifyPasswordBearer'))
+    t.ok(result.esm.includes('hashPassword'))
+    t.equal(result.esmDefault, 'function')
+    t.equal(result.cjsDefault, 'function')
+    t.equal(result.esmMeta.name, 'fastify-password-bearer')
+    t.equal(result.cjsMeta.name, 'fastify-password-bearer')
+  })
+})
