@@ -8,7 +8,7 @@
  * username, before the work is done (so parallel guesses cannot slip past the limit); a successful
  * login then credits one attempt back, so a user who logs in often is never locked out.
  */
-import fastifyRateLimit from '@fastify/rate-limit'
+import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
 import { InvalidOptionError, OAuthError } from './errors.js'
@@ -193,7 +193,7 @@ export async function createThrottle (
   const keyOfKeys = createHmac('sha256', secret).update('fastify-password-bearer/rate-limit').digest()
   const usernameKey = (username: string): string =>
     createHmac('sha256', keyOfKeys).update(normalizeUsername(username)).digest('base64url')
-  const addressKey = (request: FastifyRequest): string => fastifyRateLimit.normalizeIP(request.ip)
+  const addressKey = (request: FastifyRequest): string => normalizeIP(request.ip)
 
   // One @fastify/rate-limit counter per kind (two LRUs: a spray of addresses cannot evict the
   // username counters), pointed at a key and window per call.
