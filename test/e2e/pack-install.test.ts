@@ -30,7 +30,7 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
   })
 
   t.test('the tarball ships both builds with their types, and no sources or tests', async (t) => {
-    for (const file of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'package.json']) {
+    for (const file of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/esm/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json', 'package.json', 'README.md']) {
       t.ok(packed.files.includes(file), `${file} is in the tarball`)
     }
     t.same(packed.files.filter((file) => /^(lib|test|examples|bench|scripts)\//.test(file)), [], 'no sources, tests or scripts')
