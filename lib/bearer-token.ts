@@ -39,6 +39,38 @@ export function parseAuthorization (header: string | undefined): BearerCredentia
   return { kind: 'token', token }
 }
 
+// Three base64url segments without padding (RFC 7515 §2, §7.1).
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+// The last character of an unpadded base64url segment whose length is 2 or 3 (mod 4) carries
+// 4 or 2 unused bits: canonical encoders leave them zero.
+const LAST_OF_2 = /[AQgw]$/
+const LAST_OF_3 = /[AEIMQUYcgkosw048]$/
+
+function isCanonicalSegment (segment: string): boolean {
+  switch (segment.length % 4) {
+    case 0: return true
+    case 2: return LAST_OF_2.test(segment)
+    case 3: return LAST_OF_3.test(segment)
+    default: return false // a length of 1 (mod 4) decodes to nothing whole
+  }
+}
+
+/**
+ * True when `token` is a JWS in compact serialisation with every segment in canonical base64url:
+ * no padding, no standard-alphabet characters, no non-zero unused bits. Lenient decoders map many
+ * strings to the same bytes, so without this a valid token could be altered and still verify.
+ *
+ * @example isCanonicalJws('eyJhbGciOiJIUzI1NiJ9.e30.sig') // true or false; never throws
+ */
+export function isCanonicalJws (token: string): boolean {
+  if (!JWS_COMPACT.test(token)) return false
+  const first = token.indexOf('.')
+  const last = token.lastIndexOf('.')
+  return isCanonicalSegment(token.slice(0, first)) &&
+    isCanonicalSegment(token.slice(first + 1, last)) &&
+    isCanonicalSegment(token.slice(last + 1))
+}
+
 /**
  * Quotes a value as an RFC 9110 quoted-string: `"` and `\` are escaped; control characters, which a
  * header may not carry, are dropped.

@@ -6,6 +6,7 @@ import fastifyJwt, { type FastifyJWTOptions, type JWT } from '@fastify/jwt'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAuthenticators } from './authenticate.js'
+import { isCanonicalJws } from './bearer-token.js'
 import { Limiter } from './limiter.js'
 import { markProtectedRoute } from './openapi.js'
 import { resolveOptions } from './options.js'
@@ -68,7 +69,13 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
       }
     })
     const jwt = (child.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE] as JWT
-    verify = (token) => jwt.verify(token)
+    verify = (token) => {
+      // fast-jwt decodes base64url leniently and checks `iat` only with maxAge: both are enforced here.
+      if (!isCanonicalJws(token)) throw new Error('not a canonical compact JWS')
+      const claims = jwt.verify<Record<string, unknown>>(token)
+      if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) throw new Error('iat is not a number')
+      return claims
+    }
     sign = (payload) => jwt.sign(payload)
     await tokenRoute(child, {
       options,
