@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import { createAuthenticators } from './authenticate.js'
 import { isCanonicalJws } from './bearer-token.js'
 import { Limiter } from './limiter.js'
+import { serializeRequest } from './log.js'
 import { markProtectedRoute } from './openapi.js'
 import { resolveOptions } from './options.js'
 import { createDummyHash } from './password.js'
@@ -97,6 +98,16 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorate('requireScopes', hooks.requireScopes)
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
+
+  // Routes protected by the plugin's hooks log their URL without the query string, where a client
+  // may have put an access token (unless the route sets its own `req` log serializer).
+  fastify.addHook('onRoute', (routeOptions) => {
+    const hooked = [routeOptions.onRequest, routeOptions.preHandler].flat()
+      .some((hook) => typeof hook === 'function' && hooks.registry.has(hook))
+    if (hooked && !Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
+      routeOptions.logSerializers = Object.assign(Object.create(routeOptions.logSerializers ?? null), { req: serializeRequest })
+    }
+  })
 
   if (openapi) {
     fastify.addHook('onRoute', (routeOptions) => {
