@@ -63,7 +63,8 @@ export function rawRequest (port: number, request: string | Buffer, timeoutMs = 
       if (headers['transfer-encoding'] === 'chunked') body = unchunk(body)
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body, raw })
     })
-    socket.end(request)
+    // write, not end: a half-closed socket lets the server drop a response still being computed
+    socket.write(request)
   })
 }
 
