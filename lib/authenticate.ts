@@ -8,7 +8,8 @@ import { buildChallenge, parseAuthorization } from './bearer-token.js'
 import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeoutError, type ResourceErrorCode } from './errors.js'
 import type { HookSecurity } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
-import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
+import { createClaimsReader } from './claims-reader.js'
+import type { AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
 import { callStore, isLoadedUser } from './user-store.js'
 
 /** A prepared error answer: status, challenge header and JSON body, built once. */
@@ -42,10 +43,15 @@ export interface Authenticators {
   registry: WeakMap<object, HookSecurity>
 }
 
-/** Builds the hooks around a token verifier (throws on any invalid token). */
+/**
+ * Builds the hooks around a token verifier (throws on any invalid token). Pass `hs256Key` only when
+ * the verifier accepts HS256 with that key and nothing else: tokens signed otherwise are then
+ * refused before the verifier runs, without an exception.
+ */
 export function createAuthenticators (
   options: ResolvedOptions,
-  verify: (token: string) => unknown
+  verify: (token: string) => unknown,
+  hs256Key?: string | Buffer
 ): Authenticators {
   const { realm, loadUser, userLookupTimeout } = options
   const NO_TOKEN = answer('FST_PWB_NO_TOKEN', realm)
@@ -61,18 +67,13 @@ export function createAuthenticators (
     return query !== null && typeof query === 'object' && query.access_token !== undefined
   }
 
-  function readClaims (token: string): AccessTokenClaims | undefined {
-    let claims: unknown
-    try {
-      claims = verify(token)
-    } catch {
-      return undefined
-    }
-    const c = claims as AccessTokenClaims
-    if (typeof c.sub !== 'string' || c.sub.length === 0 || typeof c.jti !== 'string') return undefined
-    if (c.scope !== undefined && typeof c.scope !== 'string') return undefined
-    return c
-  }
+  // Cached, exception-free token checks in front of the verifier (see claims-reader.ts).
+  const readClaims = createClaimsReader({
+    verify,
+    cacheSize: options.verifyCacheSize,
+    clockTolerance: options.clockTolerance,
+    hs256Key
+  })
 
   function check (
     request: FastifyRequest,

@@ -66,7 +66,9 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
         checkTyp: 'at+jwt',
         requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
         clockTolerance: options.clockTolerance * 1000,
-        cache: options.verifyCacheSize > 0 ? options.verifyCacheSize : false
+        // Verified tokens are cached in front of fast-jwt (claims-reader.ts, verifyCacheSize): its own
+        // cache would hash every token and also keep failures, which a token spray could fill.
+        cache: false
       }
     })
     const jwt = (child.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE] as JWT
@@ -92,7 +94,9 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
     })
   })
 
-  const hooks = createAuthenticators(options, (token) => (verify as (t: string) => unknown)(token))
+  // The verifier above accepts HS256 with options.secret only, so the hooks may refuse a token whose
+  // HMAC does not match before calling it.
+  const hooks = createAuthenticators(options, (token) => (verify as (t: string) => unknown)(token), options.secret)
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)

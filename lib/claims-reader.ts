@@ -1,0 +1,157 @@
+/**
+ * Turns a Bearer token into its claims or `undefined`, without exceptions on the rejection path and
+ * without re-verifying a token it has already verified:
+ *
+ * 1. a bounded LRU cache of verified tokens, keyed by the exact token and valid until its `exp`
+ *    (plus the clock tolerance); only successes are cached, so a spray of bad tokens cannot evict
+ *    good ones;
+ * 2. cheap pre-checks that refuse, without throwing, tokens the verifier is certain to refuse: not
+ *    three base64url segments, an HS256 signature that does not match, an `exp` in the past;
+ * 3. the verifier itself (fast-jwt through @fastify/jwt) for everything else: it stays the only
+ *    judge of what is accepted; the pre-checks only ever refuse earlier.
+ */
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import type { AccessTokenClaims } from './types.js'
+
+export interface ClaimsReaderOptions {
+  /** The full verifier: returns the claims or throws. */
+  verify: (token: string) => unknown
+  /** Verified tokens kept (0: no cache). */
+  cacheSize: number
+  /** Leeway for `exp`, in seconds, as the verifier applies it. */
+  clockTolerance: number
+  /**
+   * The HS256 key, when the verifier accepts HS256 with this key and nothing else: then any token
+   * whose signature is not HMAC-SHA256(key) is refused before the verifier runs.
+   */
+  hs256Key?: string | Buffer | undefined
+  /** The clock, in milliseconds (tests). */
+  now?: () => number
+}
+
+interface Entry {
+  claims: AccessTokenClaims
+  /** Milliseconds since the epoch after which the token is expired. */
+  expiresAt: number
+}
+
+// header.payload.signature, each 1+ base64url characters: the only shape fast-jwt decodes.
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** A bounded map that forgets its least recently used entry first. */
+export class LruCache<V> {
+  readonly #map = new Map<string, V>()
+  readonly #max: number
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  get size (): number { return this.#map.size }
+
+  get (key: string): V | undefined {
+    const value = this.#map.get(key)
+    if (value !== undefined) {
+      // Move to the most recent end.
+      this.#map.delete(key)
+      this.#map.set(key, value)
+    }
+    return value
+  }
+
+  set (key: string, value: V): void {
+    this.#map.delete(key)
+    this.#map.set(key, value)
+    if (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next()
+      if (oldest.done !== true) this.#map.delete(oldest.value)
+    }
+  }
+
+  delete (key: string): void {
+    this.#map.delete(key)
+  }
+
+  clear (): void {
+    this.#map.clear()
+  }
+}
+
+function hasClaimShape (c: AccessTokenClaims): boolean {
+  return typeof c.sub === 'string' && c.sub.length > 0 && typeof c.jti === 'string' &&
+    (c.scope === undefined || typeof c.scope === 'string')
+}
+
+/** Whether the signature segment is HMAC-SHA256(key, header.payload), compared in constant time. */
+function hs256Matches (key: KeyObject, token: string, lastDot: number): boolean {
+  const expected = createHmac('sha256', key).update(token.slice(0, lastDot)).digest()
+  const actual = Buffer.from(token.slice(lastDot + 1), 'base64')
+  return actual.length === expected.length && timingSafeEqual(actual, expected)
+}
+
+/** `exp` of a token whose signature is already known to be good, or undefined when unreadable. */
+function readExp (token: string, firstDot: number, lastDot: number): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.slice(firstDot + 1, lastDot), 'base64').toString('utf8')) as { exp?: unknown }
+    return typeof payload === 'object' && payload !== null && typeof payload.exp === 'number' ? payload.exp : undefined
+  } catch {
+    return undefined // the verifier will say why
+  }
+}
+
+export interface ClaimsReader {
+  (token: string): AccessTokenClaims | undefined
+  /** The cache, to forget a revoked token at once. */
+  cache: LruCache<Entry> | undefined
+}
+
+/**
+ * Builds the reader.
+ *
+ * @example
+ * const read = createClaimsReader({ verify, cacheSize: 1000, clockTolerance: 5, hs256Key: secret })
+ * const claims = read(token) // AccessTokenClaims | undefined
+ */
+export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader {
+  const { verify, cacheSize } = options
+  const toleranceMs = options.clockTolerance * 1000
+  const now = options.now ?? Date.now
+  const key = options.hs256Key === undefined ? undefined : createSecretKey(typeof options.hs256Key === 'string' ? Buffer.from(options.hs256Key, 'utf8') : options.hs256Key)
+  const cache = cacheSize > 0 ? new LruCache<Entry>(cacheSize) : undefined
+
+  function verified (token: string): AccessTokenClaims | undefined {
+    let claims: unknown
+    try {
+      claims = verify(token)
+    } catch {
+      return undefined
+    }
+    if (claims === null || typeof claims !== 'object' || !hasClaimShape(claims as AccessTokenClaims)) return undefined
+    return claims as AccessTokenClaims
+  }
+
+  const read = function readClaims (token: string): AccessTokenClaims | undefined {
+    if (cache !== undefined) {
+      const hit = cache.get(token)
+      if (hit !== undefined) {
+        if (now() <= hit.expiresAt) return hit.claims
+        cache.delete(token)
+      }
+    }
+    if (!JWS_COMPACT.test(token)) return undefined
+    const firstDot = token.indexOf('.')
+    const lastDot = token.lastIndexOf('.')
+    if (key !== undefined) {
+      if (!hs256Matches(key, token, lastDot)) return undefined
+      const exp = readExp(token, firstDot, lastDot)
+      if (exp !== undefined && now() > exp * 1000 + toleranceMs) return undefined
+    }
+    const claims = verified(token)
+    if (claims !== undefined && cache !== undefined && typeof claims.exp === 'number') {
+      cache.set(token, { claims, expiresAt: claims.exp * 1000 + toleranceMs })
+    }
+    return claims
+  } as ClaimsReader
+  read.cache = cache
+  return read
+}
