@@ -10,7 +10,7 @@ import type { HookSecurity } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
 import { createClaimsReader } from './claims-reader.js'
 import type { AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
-import { callStore, isLoadedUser } from './user-store.js'
+import { callStore, isLoadedUser, snapshot } from './user-store.js'
 
 /** A prepared error answer: status, challenge header and JSON body, built once. */
 interface Answer {
@@ -144,7 +144,7 @@ export function createAuthenticators (
       return
     }
 
-    callStore(() => loadUser(claims, request), userLookupTimeout).then((user) => {
+    callStore(async () => snapshot(await loadUser(claims, request)), userLookupTimeout).then((user) => {
       if (user === null || user === undefined || (isLoadedUser(user) && user.disabled === true)) {
         request.log.info({ event: 'authenticate', outcome: 'invalid_token', reason: 'user_gone' }, 'token of a missing or disabled user refused')
         send(reply, INVALID_TOKEN)

@@ -24,6 +24,20 @@ export async function callStore<T> (call: () => T | Promise<T>, ms: number): Pro
   }
 }
 
+/**
+ * Copies a returned record's own enumerable properties into a plain object, so that checking and
+ * using it cannot run the store's getters or proxy traps again: one that throws becomes
+ * `FST_PWB_USER_STORE` here, inside the awaited call, never an exception in a later callback.
+ */
+export function snapshot<T> (value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  try {
+    return { ...value }
+  } catch (cause) {
+    throw Object.assign(new UserStoreError('it returned a record whose properties cannot be read'), { cause })
+  }
+}
+
 function isStringArray (value: unknown): value is string[] {
   return Array.isArray(value) && value.every((s) => typeof s === 'string')
 }
