@@ -1,0 +1,177 @@
+/**
+ * Swagger UI's Authorize button, in a real browser, against the example server: the password flow
+ * as Swagger UI really sends it (Basic Og==, the ticked scopes), Try it out on protected routes,
+ * a missing scope, and Logout.
+ *
+ * Screenshots go to docs/images/ when they are missing there or UPDATE_SCREENSHOTS=1 (the README
+ * shows them), to a temporary directory otherwise.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Locator, Page, Request } from 'playwright-core'
+import t from 'tap'
+import { chromiumMissing, launchChromium } from '../helpers/browser.js'
+import { startExample, DEMO } from '../helpers/example-server.js'
+import { REPO } from '../helpers/pack.js'
+
+t.setTimeout(180_000)
+
+const missing = chromiumMissing()
+if (missing !== null && process.env.CI === 'true') {
+  t.fail(`Chromium is required in CI: ${missing}`)
+}
+const skip = missing !== null ? `skipped: ${missing}` : false
+
+const IMAGES = join(REPO, 'docs', 'images')
+const tmpImages = mkdtempSync(join(tmpdir(), 'fpb-screens-'))
+t.teardown(() => rmSync(tmpImages, { recursive: true, force: true }))
+
+/** Where a screenshot goes: docs/images/ when missing there or asked for, a temporary file otherwise. */
+function screenshotPath (name: string): string {
+  const published = join(IMAGES, name)
+  if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(published)) {
+    mkdirSync(IMAGES, { recursive: true })
+    return published
+  }
+  return join(tmpImages, name)
+}
+
+/** The operation block of `method path`, e.g. ('get', '/users/me'). */
+function operation (page: Page, method: string, path: string): Locator {
+  return page.locator(`.opblock.opblock-${method}`, { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) })
+}
+
+/**
+ * Opens an operation, presses "Try it out" once, then Execute; returns the status and body Swagger
+ * UI shows, and the response headers as the browser received them.
+ */
+async function execute (page: Page, method: string, path: string, serverUrl: string): Promise<{ status: string, body: string, headers: Record<string, string> }> {
+  const op = operation(page, method, path)
+  // The toggle reads "Try it out" until pressed, then "Cancel"; it appears once the block is open.
+  const toggle = op.locator('.try-out__btn')
+  if (!await toggle.isVisible()) await op.locator('.opblock-summary').first().click()
+  await toggle.waitFor()
+  if ((await toggle.innerText()).includes('Try it out')) await toggle.click()
+  const executeButton = op.locator('.btn.execute')
+  await executeButton.waitFor()
+  const answered = page.waitForResponse((response) => response.url() === serverUrl + path && response.request().method() === method.toUpperCase())
+  await executeButton.click()
+  const response = await answered
+  // Swagger UI renders the response it received: wait for its status cell to show it.
+  const status = op.locator('.live-responses-table .response .response-col_status').first()
+  await status.filter({ hasText: String(response.status()) }).waitFor()
+  const details = op.locator('.live-responses-table .response .response-col_description').first()
+  return {
+    status: (await status.innerText()).trim(),
+    body: await details.locator('.microlight, pre').first().innerText(),
+    // Swagger UI re-formats header values; the network response has them as sent.
+    headers: response.headers()
+  }
+}
+
+/** Opens the Authorize dialog, logs in with the password flow, and returns the token request it sent. */
+async function authorize (page: Page, username: string, password: string): Promise<Request> {
+  await page.locator('.auth-wrapper .btn.authorize').click()
+  const modal = page.locator('.modal-ux')
+  await modal.locator('#oauth_username').fill(username)
+  await modal.locator('#oauth_password').fill(password)
+  // Tick every scope, as a user trying the API does.
+  await modal.locator('.scopes').getByText('select all').click()
+  const tokenRequest = page.waitForRequest((request) => request.url().endsWith('/token') && request.method() === 'POST')
+  await modal.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click()
+  const request = await tokenRequest
+  await modal.getByRole('button', { name: 'Remove authorization' }).waitFor()
+  return request
+}
+
+async function closeDialog (page: Page): Promise<void> {
+  await page.locator('.modal-ux').getByRole('button', { name: 'Close' }).click()
+  await page.locator('.modal-ux').waitFor({ state: 'detached' })
+}
+
+async function logout (page: Page): Promise<void> {
+  await page.locator('.auth-wrapper .btn.authorize').click()
+  await page.locator('.modal-ux').getByRole('button', { name: 'Remove authorization' }).click()
+  await page.locator('.modal-ux #oauth_username').waitFor()
+  await closeDialog(page)
+}
+
+t.test('Swagger UI logs in with the password flow and calls protected routes', { skip }, async (t) => {
+  const server = await startExample()
+  t.teardown(server.close)
+  const browser = await launchChromium()
+  t.teardown(browser.close)
+  const page = browser.context.pages()[0] ?? await browser.context.newPage()
+  page.setDefaultTimeout(30_000)
+
+  await page.goto(`${server.url}/docs`)
+  await page.locator('.auth-wrapper .btn.authorize').waitFor()
+
+  await t.test('Authorize as alice: Swagger UI sends Basic Og== and the ticked scopes, and gets a token', async (t) => {
+    const request = await authorize(page, DEMO.alice.username, DEMO.alice.password)
+    t.equal(request.headers().authorization, 'Basic Og==', 'the empty client credentials Swagger UI always sends')
+    const form = new URLSearchParams(request.postData() ?? '')
+    t.equal(form.get('grant_type'), 'password')
+    t.equal(form.get('username'), 'alice')
+    t.equal(form.get('scope'), 'items:read items:write')
+    const response = await request.response()
+    t.equal(response?.status(), 200)
+    t.match(await response?.json(), { token_type: 'Bearer', scope: 'items:read items:write', expires_in: 900 })
+
+    const modal = page.locator('.modal-ux')
+    t.match(await modal.innerText(), /Authorized/, 'the dialog says Authorized')
+    const file = screenshotPath('swagger-authorize.png')
+    await page.screenshot({ path: file })
+    t.ok(statSync(file).size > 10_000, `screenshot of the authorized dialog: ${file}`)
+    await closeDialog(page)
+  })
+
+  await t.test('Try it out on GET /users/me answers 200 with alice', async (t) => {
+    const result = await execute(page, 'get', '/users/me', server.url)
+    t.equal(result.status, '200')
+    const body = JSON.parse(result.body) as { username: string, scopes: string[], id: string }
+    t.equal(body.username, 'alice')
+    t.same(body.scopes, ['items:read', 'items:write'])
+    t.notOk('passwordHash' in body, 'no password hash in the response')
+    // From the operation's header down to the response it received (not the documented responses).
+    const op = operation(page, 'get', '/users/me')
+    const live = op.locator('.live-responses-table')
+    await live.scrollIntoViewIfNeeded()
+    const top = await op.boundingBox()
+    const bottom = await live.boundingBox()
+    if (top === null || bottom === null) throw new Error('the operation is not rendered')
+    // Bounding boxes are relative to the viewport; a full-page clip is relative to the page.
+    const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }))
+    const file = screenshotPath('swagger-users-me.png')
+    await page.screenshot({
+      path: file,
+      fullPage: true,
+      clip: { x: top.x + scroll.x, y: top.y + scroll.y, width: top.width, height: bottom.y + bottom.height - top.y + 8 }
+    })
+    t.ok(statSync(file).size > 10_000, `screenshot of the response: ${file}`)
+  })
+
+  await t.test('as carol (items:read only), POST /items answers 403 insufficient_scope', async (t) => {
+    await logout(page)
+    const request = await authorize(page, DEMO.carol.username, DEMO.carol.password)
+    t.match(await (await request.response())?.json(), { scope: 'items:read' }, 'carol is granted only the scope she holds')
+    await closeDialog(page)
+
+    const result = await execute(page, 'post', '/items', server.url)
+    t.equal(result.status, '403')
+    t.match(JSON.parse(result.body), { statusCode: 403, code: 'FST_PWB_INSUFFICIENT_SCOPE' })
+    t.equal(result.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", scope="items:write"')
+
+    const read = await execute(page, 'get', '/items', server.url)
+    t.equal(read.status, '200', 'carol can still read items')
+  })
+
+  await t.test('after Logout, GET /users/me answers 401', async (t) => {
+    await logout(page)
+    const result = await execute(page, 'get', '/users/me', server.url)
+    t.equal(result.status, '401')
+    t.match(JSON.parse(result.body), { statusCode: 401, code: 'FST_PWB_NO_TOKEN' })
+    t.equal(result.headers['www-authenticate'], 'Bearer realm="api"')
+  })
+})
