@@ -73,13 +73,16 @@ export class OAuthError extends Error {
   readonly error: TokenErrorCode
   readonly statusCode: number
   readonly headers: Record<string, string>
+  /** Fields of the audit log event the token route writes for this refusal; never sent to the client. */
+  readonly audit: Record<string, unknown>
 
-  constructor (error: TokenErrorCode, description: string, headers: Record<string, string> = {}) {
+  constructor (error: TokenErrorCode, description: string, headers: Record<string, string> = {}, audit: Record<string, unknown> = {}) {
     super(description)
     this.name = 'OAuthError'
     this.error = error
     this.statusCode = TOKEN_ERRORS[error]
     this.headers = headers
+    this.audit = audit
   }
 }
 

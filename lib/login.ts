@@ -27,7 +27,7 @@ export interface LoginDeps {
 
 function busy (): OAuthError {
   return new OAuthError('temporarily_unavailable', 'Too many logins at once: retry after the Retry-After delay',
-    { 'retry-after': '1' })
+    { 'retry-after': '1' }, { reason: 'busy' })
 }
 
 /** Runs one argon2 verification under the concurrency cap; 503 when the cap and queue are full. */

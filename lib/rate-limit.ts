@@ -216,8 +216,8 @@ export async function createThrottle (
     try {
       result = await counter(request, { increment })
     } catch (err) {
-      request.log.error({ event: 'login', outcome: 'error', reason: 'rate_limit_store', code: (err as { code?: string }).code }, 'rate-limit store failed')
-      throw new OAuthError('temporarily_unavailable', 'The server cannot count login attempts right now: retry after the Retry-After delay', { 'retry-after': '5' })
+      throw new OAuthError('temporarily_unavailable', 'The server cannot count login attempts right now: retry after the Retry-After delay',
+        { 'retry-after': '5' }, { reason: 'rate_limit_store', code: (err as { code?: string }).code })
     }
     if (result.isAllowed) return { count: 0, ttl: 0 }
     return { count: UNLIMITED - result.remaining, ttl: result.ttl }
@@ -227,20 +227,18 @@ export async function createThrottle (
     return Math.min(limit.timeWindow * 2 ** Math.min(strikes - 1, 30), options.maxLockout)
   }
 
-  function refuse (request: FastifyRequest, kind: ThrottleKind, ms: number, strikes: number, started: boolean): OAuthError {
+  // The token route logs the refusal as a `lockout` event with these fields.
+  function refuse (kind: ThrottleKind, ms: number, strikes: number, started: boolean): OAuthError {
     const retryAfter = Math.max(1, Math.ceil(ms / 1000))
-    const fields = { event: 'login', outcome: 'lockout', reason: kind, lockouts: strikes, started, retryAfter }
-    if (started) request.log.warn(fields, 'too many login attempts: locked out')
-    else request.log.info(fields, 'login refused during a lockout')
     return new OAuthError('slow_down', 'Too many login attempts: retry after the Retry-After delay',
-      { 'retry-after': String(retryAfter) })
+      { 'retry-after': String(retryAfter) }, { reason: kind, lockouts: strikes, started, retryAfter })
   }
 
   async function check (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<void> {
     const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, false)).count
     if (strikes > 0) {
       const lock = await count(request, kind, `${id}:lock:${strikes}`, lockFor(limit, strikes), false)
-      if (lock.count > 0) throw refuse(request, kind, lock.ttl, strikes, false)
+      if (lock.count > 0) throw refuse(kind, lock.ttl, strikes, false)
     }
     const attempts = await count(request, kind, id + ':attempts', limit.timeWindow, true)
     if (attempts.count <= limit.max) return
@@ -249,7 +247,7 @@ export async function createThrottle (
     const next = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, true)).count
     const ms = lockFor(limit, next)
     await count(request, kind, `${id}:lock:${next}`, ms, true)
-    throw refuse(request, kind, ms, next, true)
+    throw refuse(kind, ms, next, true)
   }
 
   return {

@@ -33,6 +33,17 @@ export interface TokenResponse {
 
 const SERVER_ERROR_DESCRIPTION = 'The server could not process the token request; try again later'
 
+/**
+ * The audit event of a refused token request: one per request, with a reason class (for operators;
+ * the client only sees the RFC 6749 error) and, through request.log, the request id.
+ */
+function logRefusal (request: FastifyRequest, err: OAuthError): void {
+  const outcome = err.error === 'slow_down' ? 'lockout' : err.statusCode >= 500 ? 'error' : 'failure'
+  const fields = { event: 'login', outcome, reason: err.error, ...err.audit }
+  if (outcome === 'failure' || (outcome === 'lockout' && err.audit.started !== true)) request.log.info(fields, 'token request refused')
+  else request.log.warn(fields, 'token request refused')
+}
+
 function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
   reply.code(err.statusCode).headers(err.headers)
   return reply.send({ error: err.error, error_description: err.message })
@@ -41,6 +52,7 @@ function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
 /** Maps any error raised on the token route to an RFC 6749 §5.2 response. */
 function handleError (this: FastifyInstance, error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof OAuthError) {
+    logRefusal(request, error)
     return sendOAuthError(reply, error)
   }
   if (error instanceof UserStoreTimeoutError) {
@@ -101,16 +113,14 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
       await throttle?.checkUsername(request, username)
       const result = await checkCredentials(login, username, password)
       if (!result.ok) {
-        request.log.info({ event: 'login', outcome: 'failure', reason: result.reason }, 'login refused')
-        throw new OAuthError('invalid_grant', 'The username or password is incorrect')
+        throw new OAuthError('invalid_grant', 'The username or password is incorrect', {}, { reason: result.reason })
       }
       const { user } = result
       const grant = grantScopes(scope, user.scopes ?? [], options.knownScopes)
       if (!grant.ok) {
-        request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_scope', userId: user.id }, 'login refused')
         throw new OAuthError('invalid_scope', grant.reason === 'unknown'
           ? 'The scope parameter names a scope this server does not know'
-          : 'The user holds none of the requested scopes')
+          : 'The user holds none of the requested scopes', {}, { userId: user.id })
       }
       await rehashIfNeeded(login, user, password, request.log)
       const iat = Math.floor(Date.now() / 1000)
