@@ -2,7 +2,7 @@
  * A maintained OAuth2 client library (simple-oauth2's resource owner password grant) against the
  * example server over real HTTP: tokens it can use, and RFC 6749 errors through its own error path.
  */
-import { ResourceOwnerPassword, type ModuleOptions } from 'simple-oauth2'
+import { ResourceOwnerPassword, type ModuleOptions, type Token } from 'simple-oauth2'
 import t from 'tap'
 import { DEMO, startExample } from '../helpers/example-server.js'
 
@@ -34,7 +34,7 @@ async function refused (promise: Promise<unknown>): Promise<LibraryError> {
   throw new Error('the token request was expected to fail')
 }
 
-async function get (path: string, token: { token_type: unknown, access_token: unknown }): Promise<Response> {
+async function get (path: string, token: Token): Promise<Response> {
   return await fetch(`${server.url}${path}`, { headers: { authorization: `${String(token.token_type)} ${String(token.access_token)}` } })
 }
 
