@@ -1,0 +1,281 @@
+/**
+ * The example app: fastify-password-bearer over a SQLite user store, with Swagger UI at /docs.
+ * `build()` returns the app without listening: `server.ts` listens, the tests use `inject`.
+ */
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type onSendHookHandler } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
+import fastifyPasswordBearer, { redactPaths, serializers, type HashOptions } from '../lib/index.js'
+import { dbPathFromEnv, SCOPES } from './config.js'
+import { openStore, type ExampleStore } from './store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The example's SQLite store (users and items); closed with the app. */
+    exampleStore: ExampleStore
+  }
+}
+
+export interface BuildOptions {
+  /** SQLite database path; `:memory:` for a private in-memory one. @default env EXAMPLE_DB, else `<repo>/example.db` */
+  dbPath?: string
+  /** JWT signing secret, at least 32 bytes. @default env JWT_SECRET, else a random one per start (with a warning) */
+  secret?: string | Buffer
+  /** `true`, `false` or Fastify/pino logger options (e.g. `{ level: 'info', stream }`). @default false */
+  logger?: boolean | Exclude<FastifyServerOptions['logger'], boolean | undefined>
+  /** argon2id parameters for new hashes, re-hashing and the demo users. @default the plugin's (OWASP baseline) */
+  hash?: HashOptions
+  /** Access token lifetime in seconds. @default 900 */
+  accessTokenTtl?: number
+  /** Where JWT_SECRET and EXAMPLE_DB are read from. @default process.env */
+  env?: NodeJS.ProcessEnv
+}
+
+const MIN_SECRET_BYTES = 32
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+const DESCRIPTION = `Example server of **fastify-password-bearer**: OAuth2 password flow and Bearer tokens for Fastify.
+
+Click **Authorize**, log in as \`alice\` / \`secret\` (scopes items:read items:write) or \`carol\` / \`secret\`
+(items:read only; bob is disabled), leave client_id and client_secret empty, then use **Try it out** on a route.`
+
+// ---- JSON schemas, shared by the routes (they make the OpenAPI document at /docs/json) ----
+
+const errorBody = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string', description: 'Stable error code, e.g. FST_PWB_INVALID_TOKEN' },
+    error: { type: 'string' },
+    message: { type: 'string' }
+  }
+} as const
+
+const authErrors = {
+  400: { ...errorBody, description: 'Malformed Authorization header (WWW-Authenticate: Bearer error="invalid_request")' },
+  401: { ...errorBody, description: 'No token, or an invalid or expired one, or its user is disabled or deleted (WWW-Authenticate: Bearer)' }
+} as const
+
+const scopeErrors = {
+  ...authErrors,
+  403: { ...errorBody, description: 'The token lacks a required scope (WWW-Authenticate: Bearer error="insufficient_scope")' }
+} as const
+
+const message = {
+  type: 'object',
+  required: ['message'],
+  properties: { message: { type: 'string', examples: ['Hello alice'] } }
+} as const
+
+const user = {
+  type: 'object',
+  required: ['id', 'username', 'scopes'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    username: { type: 'string', examples: ['alice'] },
+    scopes: { type: 'array', items: { type: 'string' }, description: 'Scopes granted to this token and still held by the user' }
+  }
+} as const
+
+const item = {
+  type: 'object',
+  required: ['id', 'name', 'createdBy'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    name: { type: 'string', examples: ['Notebook'] },
+    createdBy: { type: 'string', description: 'Username of the creator', examples: ['alice'] }
+  }
+} as const
+
+const newItem = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', examples: ['Notebook'] } }
+} as const
+
+/** Responses that depend on the Authorization header are neither cached nor shared. */
+const privateResponse: onSendHookHandler = async (_request, reply, payload) => {
+  reply.header('cache-control', 'no-store')
+  reply.header('vary', 'Authorization')
+  return payload
+}
+
+function resolveSecret (options: BuildOptions, env: NodeJS.ProcessEnv): { secret: string | Buffer, random: boolean } {
+  if (options.secret !== undefined) return { secret: options.secret, random: false }
+  const fromEnv = env.JWT_SECRET
+  if (fromEnv === undefined || fromEnv === '') return { secret: randomBytes(32), random: true }
+  if (Buffer.byteLength(fromEnv) < MIN_SECRET_BYTES) {
+    throw new Error(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes; generate one with: ` +
+      'node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"')
+  }
+  return { secret: fromEnv, random: false }
+}
+
+function loggerOptions (logger: BuildOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || logger === false) return false
+  const base = logger === true ? {} : logger
+  return {
+    level: 'info',
+    ...base,
+    // Requests are logged without their query string (a client may put a password there).
+    serializers: { ...base.serializers, ...serializers },
+    redact: [...redactPaths]
+  }
+}
+
+/**
+ * Builds the example app (not listening). Close it with `app.close()`: that closes the database too.
+ *
+ * @example
+ * const app = await build({ dbPath: ':memory:', secret: 'a secret of at least thirty-two bytes!' })
+ * const res = await app.inject({ method: 'GET', url: '/hello' }) // {"message":"Hello guest"}
+ */
+export async function build (options: BuildOptions = {}): Promise<FastifyInstance> {
+  const env = options.env ?? process.env
+  const { secret, random } = resolveSecret(options, env)
+
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    // Time limits: a slow or idle client cannot hold a connection for long.
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    // JSON bodies here are small (the token route sets its own 4 KiB limit).
+    bodyLimit: 16 * 1024,
+    // Refuse what the schemas do not allow instead of silently fixing it (Fastify's defaults
+    // remove unknown properties and coerce types).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
+  })
+  if (random) {
+    app.log.warn('JWT_SECRET is not set: using a random secret for this run; tokens stop working when the server restarts')
+  }
+
+  const store = await openStore(options.dbPath ?? dbPathFromEnv(env), { hash: options.hash })
+  app.decorate('exampleStore', store)
+  app.addHook('onClose', async () => { store.close() })
+
+  try {
+    await register(app, store, secret, options)
+  } catch (err) {
+    store.close()
+    await app.close().catch(() => {})
+    throw err
+  }
+  return app
+}
+
+async function register (app: FastifyInstance, store: ExampleStore, secret: string | Buffer, options: BuildOptions): Promise<void> {
+  // @fastify/swagger goes BEFORE the plugin, so the plugin can publish its security scheme and mark
+  // the routes it protects.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'fastify-password-bearer example', version: VERSION, description: DESCRIPTION },
+      tags: [
+        { name: 'auth', description: 'Log in' },
+        { name: 'greetings', description: 'Hello routes' },
+        { name: 'users', description: 'The current user' },
+        { name: 'items', description: 'Items: read with items:read, create with items:write' }
+      ]
+    }
+  })
+
+  await app.register(fastifyPasswordBearer, {
+    secret,
+    users: store.users,
+    scopes: { ...SCOPES },
+    hash: options.hash,
+    accessTokenTtl: options.accessTokenTtl,
+    // Re-load the user on each request: a user disabled or deleted after login is refused at once.
+    loadUser: (claims) => {
+      const found = store.users.findById(claims.sub)
+      if (found === null) return null
+      return { id: found.id, username: found.username, scopes: found.scopes, disabled: found.disabled }
+    }
+  })
+
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  // Server faults answer without internals; client errors keep Fastify's shape and code.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      return reply.code(500).send({ statusCode: 500, code: 'EXAMPLE_SERVER_ERROR', error: 'Internal Server Error', message: 'The server failed; see its log' })
+    }
+    request.log.info({ code: error.code, statusCode: status }, 'request refused')
+    return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message })
+  })
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302))
+
+  // The hooks run in onRequest: the token is checked before any body is read.
+  app.get('/protected', {
+    onRequest: app.authenticate,
+    onSend: privateResponse,
+    schema: {
+      tags: ['greetings'],
+      summary: 'Greet the logged-in user',
+      response: { 200: { ...message, description: 'A greeting by username' }, ...authErrors }
+    }
+  }, async (request) => ({ message: `Hello ${request.currentUser?.username ?? ''}` }))
+
+  app.get('/users/me', {
+    onRequest: app.authenticate,
+    onSend: privateResponse,
+    schema: {
+      tags: ['users'],
+      summary: 'The current user',
+      description: 'Re-loaded from the database on each request; never includes the password hash.',
+      response: { 200: { ...user, description: 'The current user' }, ...authErrors }
+    }
+  }, async (request) => {
+    const current = request.currentUser
+    return { id: current?.id, username: current?.username, scopes: current?.scopes }
+  })
+
+  app.get('/items', {
+    onRequest: app.requireScopes('items:read'),
+    onSend: privateResponse,
+    schema: {
+      tags: ['items'],
+      summary: 'List items (scope items:read)',
+      response: { 200: { type: 'array', items: item, description: 'Every item, oldest first (at most 1000)' }, ...scopeErrors }
+    }
+  }, async () => store.items.list())
+
+  app.post('/items', {
+    onRequest: app.requireScopes('items:write'),
+    onSend: privateResponse,
+    bodyLimit: 1024,
+    schema: {
+      tags: ['items'],
+      summary: 'Create an item (scope items:write)',
+      body: newItem,
+      response: {
+        201: { ...item, description: 'The item created' },
+        ...scopeErrors,
+        400: { ...errorBody, description: 'Invalid JSON body or name, or a malformed Authorization header' }
+      }
+    }
+  }, async (request, reply) => {
+    const { name } = request.body as { name: string }
+    reply.code(201)
+    return store.items.add(name, request.currentUser?.username ?? '')
+  })
+
+  app.get('/hello', {
+    onRequest: app.authenticateOptional,
+    onSend: privateResponse,
+    schema: {
+      tags: ['greetings'],
+      summary: 'Greet the user, or a guest without a token',
+      description: 'Works without a token; a token that is sent must be valid.',
+      response: { 200: { ...message, description: '"Hello <username>" or "Hello guest"' }, ...authErrors }
+    }
+  }, async (request) => ({ message: `Hello ${request.currentUser?.username ?? 'guest'}` }))
+}
