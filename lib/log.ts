@@ -4,8 +4,11 @@
  */
 import type { FastifyRequest } from 'fastify'
 
-/** A logged request: method, path without query string, and the peer. No headers, no body. */
-export interface SafeRequestLog {
+/**
+ * A logged request: method, path without query string, and the peer. No headers, no body.
+ * A type alias, not an interface: Fastify's logger `serializers.req` type needs an indexable type.
+ */
+export type SafeRequestLog = {
   method: string
   url: string
   host: string | undefined
