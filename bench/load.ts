@@ -16,6 +16,11 @@ export interface LoadOptions {
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
+  /**
+   * A fresh value of this header on every request: `prefix` and then `length` random base64url
+   * characters (a spray of distinct tokens, which no cache can answer).
+   */
+  randomHeader?: { name: string, prefix: string, length: number }
 }
 
 export interface LoadResult {
@@ -28,6 +33,14 @@ export interface LoadResult {
   non2xx: number
   /** Connection errors and timeouts. */
   errors: number
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+function randomTail (length: number): string {
+  let out = ''
+  for (let i = 0; i < length; i++) out += BASE64URL[Math.floor(Math.random() * 64)]
+  return out
 }
 
 export type LoadGenerator = (options: LoadOptions) => Promise<LoadResult>
@@ -86,6 +99,19 @@ export function wrkGenerator (wrk: string): LoadGenerator {
       const lines = [`wrk.method = ${luaString(options.method ?? 'GET')}`]
       for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`)
       if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
+      const random = options.randomHeader
+      if (random !== undefined) {
+        lines.push(
+          `local alphabet = ${luaString(BASE64URL)}`,
+          'math.randomseed(os.time())',
+          'request = function()',
+          '  local t = {}',
+          `  for i = 1, ${random.length} do local r = math.random(1, 64); t[i] = alphabet:sub(r, r) end`,
+          `  wrk.headers[${luaString(random.name)}] = ${luaString(random.prefix)} .. table.concat(t)`,
+          '  return wrk.format()',
+          'end'
+        )
+      }
       const script = join(dir, 'request.lua')
       writeFileSync(script, lines.join('\n') + '\n')
       const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '--latency', '-s', script, options.url]
@@ -114,6 +140,12 @@ export const autocannonGenerator: LoadGenerator = async (options) => {
     timeout: 10
   }
   if (options.body !== undefined) request.body = options.body
+  const random = options.randomHeader
+  if (random !== undefined) {
+    request.requests = [{
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, [random.name]: random.prefix + randomTail(random.length) } })
+    }]
+  }
   const result = await autocannon(request)
   return {
     requests: result.requests.total,

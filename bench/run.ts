@@ -29,6 +29,8 @@ interface Scenario {
   server: ServerConfig
   /** Which Authorization header the server handed out (none: no header). */
   auth?: string
+  /** Replace the token's signature with random characters on every request. */
+  spray?: boolean
   /** The status every response must have. */
   status: number
   target?: number
@@ -44,6 +46,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'no-token', name: 'rejected: no token', server: PLUGIN, status: 401, target: 0.6 },
   { id: 'malformed', name: 'rejected: malformed header', server: PLUGIN, auth: 'malformed', status: 400, target: 0.6 },
   { id: 'bad-signature', name: 'rejected: bad signature', server: PLUGIN, auth: 'bad-signature', status: 401, target: 0.6 },
+  { id: 'bad-signature-spray', name: 'rejected: bad signature, a new one each request', server: PLUGIN, auth: 'valid', spray: true, status: 401, target: 0.6 },
   { id: 'expired', name: 'rejected: expired token', server: PLUGIN, auth: 'expired', status: 401, target: 0.6 },
   { id: 'peer-jwt', name: 'peer: @fastify/jwt jwtVerify()', server: { kind: 'fastify-jwt' }, auth: 'valid', status: 200 },
   { id: 'peer-jwt-bad-signature', name: 'peer: @fastify/jwt, bad signature', server: { kind: 'fastify-jwt' }, auth: 'bad-signature', status: 401 },
@@ -148,7 +151,24 @@ function headersOf (server: Server, scenario: Scenario): Record<string, string> 
   if (scenario.auth === undefined) return {}
   const value = server.ready.headers[scenario.auth]
   if (value === undefined) throw new Error(`${scenario.id}: the server has no "${scenario.auth}" credentials`)
-  return { authorization: value }
+  return { authorization: scenario.spray === true ? sprayed(value) : value }
+}
+
+/** The header with the signature of its token replaced by random characters of the same length. */
+function sprayed (header: string): string {
+  const dot = header.lastIndexOf('.') + 1
+  return header.slice(0, dot) + 'x'.repeat(header.length - dot)
+}
+
+function loadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
+  const headers = headersOf(server, scenario)
+  const options: LoadOptions = { url: server.url, seconds, connections: CONNECTIONS, headers }
+  if (scenario.spray === true) {
+    const value = headers.authorization as string
+    const dot = value.lastIndexOf('.') + 1
+    options.randomHeader = { name: 'authorization', prefix: value.slice(0, dot), length: value.length - dot }
+  }
+  return options
 }
 
 /** One request before the load: the scenario must answer what it claims to measure. */
@@ -217,12 +237,14 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
     }
     for (const scenario of scenarios) {
       const server = servers.get(scenario.id) as Server
-      await measure(load, { url: server.url, seconds: args.warmup, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, `${scenario.id} warm-up`)
+      await measure(load, loadOf(server, scenario, args.warmup), scenario.status, `${scenario.id} warm-up`)
     }
     for (let round = 1; round <= args.rounds; round++) {
-      for (const scenario of scenarios) {
+      // Each round starts one scenario further on, so none is always first or last.
+      const shift = (round - 1) % scenarios.length
+      for (const scenario of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) {
         const server = servers.get(scenario.id) as Server
-        const result = await measure(load, { url: server.url, seconds: args.seconds, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, scenario.id)
+        const result = await measure(load, loadOf(server, scenario, args.seconds), scenario.status, scenario.id)
         results.get(scenario.id)?.push(result)
         console.error(`  round ${round}/${args.rounds}  ${scenario.id.padEnd(24)} ${formatRate(result.perSecond).padStart(8)} req/s  p99 ${formatMs(result.p99)}`)
         if (round === args.rounds) {
@@ -304,12 +326,14 @@ async function runProfile (args: Args, load: LoadGenerator, id: string): Promise
   const before = new Set(readdirSync(dir))
   const server = await startServer(scenario.server, ['--cpu-prof', '--cpu-prof-dir', dir])
   await sanityCheck(server, scenario)
-  const result = await measure(load, { url: server.url, seconds: args.seconds, connections: CONNECTIONS, headers: headersOf(server, scenario) }, scenario.status, id)
+  const result = await measure(load, loadOf(server, scenario, args.seconds), scenario.status, id)
   await stopServer(server)
   console.log(`${id}: ${formatRate(result.perSecond)} req/s, p99 ${formatMs(result.p99)} (under the profiler)`)
-  const written = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f))
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (tsx's module
+  // loader runs in a worker and writes its own profile).
+  const written = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f) && f.split('.')[4] === '0')
     .map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
-  if (written[0] === undefined) throw new Error('the server wrote no profile')
+  if (written[0] === undefined) throw new Error('the server wrote no main-thread profile')
   console.log(`${written[0]}\n${summariseProfile(written[0])}`)
 }
 
