@@ -43,7 +43,10 @@ async function verifyLimited (deps: LoginDeps, hash: string, password: string): 
  */
 export async function checkCredentials (deps: LoginDeps, username: string, password: string): Promise<LoginResult> {
   const found = await callStore(() => deps.users.findByUsername(username), deps.userLookupTimeout)
-  if (found === null || found === undefined) {
+  // A store that indexes a plain object (`users[username]`) answers `__proto__` or `constructor`
+  // with an inherited value: that is an unknown user, not a broken store.
+  const inherited = found !== null && found !== undefined && !isStoredUser(found) && username in Object.prototype
+  if (found === null || found === undefined || inherited) {
     await verifyLimited(deps, deps.dummyHash, password)
     return { ok: false, reason: 'unknown_user' }
   }

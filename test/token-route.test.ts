@@ -233,3 +233,15 @@ t.test('a failing updatePasswordHash does not fail the login', async (t) => {
   t.teardown(() => app.close())
   t.equal((await tokenRequest(app, 'grant_type=password&username=weak&password=secret')).statusCode, 200)
 })
+
+t.test('prototype-named usernames on a plain-object store are unknown users, not a 500', async (t) => {
+  const passwordHash = await hashPassword('secret')
+  const table: Record<string, unknown> = { alice: { id: 'u-alice', username: 'alice', passwordHash } }
+  const { app } = await buildApp({ rateLimit: false, users: { findByUsername: (u) => table[u] as never } })
+  t.teardown(() => app.close())
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const res = await tokenRequest(app, `grant_type=password&username=${name}&password=secret`)
+    assertOAuthError(t, res, 400, 'invalid_grant')
+  }
+  t.equal((await tokenRequest(app, 'grant_type=password&username=alice&password=secret')).statusCode, 200)
+})
