@@ -3,8 +3,10 @@
  * without re-verifying a token it has already verified:
  *
  * 1. a bounded LRU cache of verified tokens, keyed by the exact token and valid until its `exp`
- *    (plus the clock tolerance); only successes are cached, so a spray of bad tokens cannot evict
- *    good ones;
+ *    (plus the clock tolerance), and a separate one of expired tokens with a good signature, so a
+ *    client that keeps sending its stale token costs a map lookup. Both hold only tokens this
+ *    server signed, which an attacker cannot mint: a spray of forged tokens is never cached (that
+ *    would cost more than the HMAC it saves) and cannot evict good entries;
  * 2. cheap pre-checks that refuse, without throwing, tokens the verifier is certain to refuse: not
  *    three base64url segments, an HS256 signature that does not match, an `exp` in the past;
  * 3. the verifier itself (fast-jwt through @fastify/jwt) for everything else: it stays the only
@@ -101,8 +103,10 @@ function readExp (token: string, firstDot: number, lastDot: number): number | un
 
 export interface ClaimsReader {
   (token: string): AccessTokenClaims | undefined
-  /** The cache, to forget a revoked token at once. */
+  /** Verified tokens, to forget a revoked token at once. */
   cache: LruCache<Entry> | undefined
+  /** Expired tokens with a good HS256 signature. */
+  refused: LruCache<true> | undefined
 }
 
 /**
@@ -118,6 +122,7 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
   const now = options.now ?? Date.now
   const key = options.hs256Key === undefined ? undefined : createSecretKey(typeof options.hs256Key === 'string' ? Buffer.from(options.hs256Key, 'utf8') : options.hs256Key)
   const cache = cacheSize > 0 ? new LruCache<Entry>(cacheSize) : undefined
+  const refused = cacheSize > 0 && key !== undefined ? new LruCache<true>(cacheSize) : undefined
 
   function verified (token: string): AccessTokenClaims | undefined {
     let claims: unknown
@@ -138,13 +143,17 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
         cache.delete(token)
       }
     }
+    if (refused !== undefined && refused.get(token) === true) return undefined
     if (!JWS_COMPACT.test(token)) return undefined
     const firstDot = token.indexOf('.')
     const lastDot = token.lastIndexOf('.')
     if (key !== undefined) {
       if (!hs256Matches(key, token, lastDot)) return undefined
       const exp = readExp(token, firstDot, lastDot)
-      if (exp !== undefined && now() > exp * 1000 + toleranceMs) return undefined
+      if (exp !== undefined && now() > exp * 1000 + toleranceMs) {
+        refused?.set(token, true)
+        return undefined
+      }
     }
     const claims = verified(token)
     if (claims !== undefined && cache !== undefined && typeof claims.exp === 'number') {
@@ -153,5 +162,6 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
     return claims
   } as ClaimsReader
   read.cache = cache
+  read.refused = refused
   return read
 }

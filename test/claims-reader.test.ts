@@ -59,7 +59,27 @@ t.test('a bad HS256 signature is refused without running the verifier or throwin
   const other = createSigner({ key: randomBytes(32), algorithm: 'HS256' })
   t.equal(read(other({ sub: 'u1', jti: 'j1', exp: Math.floor(NOW / 1000) + 60 })), undefined, 'another key')
   t.equal(calls.verify, 0)
-  t.equal(read.cache?.size, 0, 'failures are never cached')
+  t.equal(read.cache?.size, 0, 'forged tokens are never cached')
+  t.equal(read.refused?.size, 0)
+  t.equal(read(tamperSignature(token())), undefined, 'a replay is refused again')
+})
+
+t.test('a spray of forged tokens evicts no verified token', async (t) => {
+  const { read, calls } = counted({ cacheSize: 4 })
+  const good = token()
+  t.ok(read(good))
+  for (let i = 0; i < 100; i++) t.equal(read(tamperSignature(token({ jti: `spray-${i}` }))), undefined)
+  t.ok(read(good))
+  t.equal(calls.verify, 1, 'the good token is still answered from the cache')
+})
+
+t.test('expired tokens are remembered, boundedly, and refused again', async (t) => {
+  const { read, calls } = counted({ cacheSize: 4 })
+  const iat = Math.floor(NOW / 1000) - 3600
+  for (let i = 0; i < 10; i++) t.equal(read(token({ iat, exp: iat + 900, jti: `old-${i}` })), undefined)
+  t.equal(read.refused?.size, 4)
+  t.equal(read(token({ iat, exp: iat + 900, jti: 'old-9' })), undefined)
+  t.equal(calls.verify, 0)
 })
 
 t.test('an expired token with a good signature is refused without running the verifier', async (t) => {
@@ -67,6 +87,7 @@ t.test('an expired token with a good signature is refused without running the ve
   const iat = Math.floor(NOW / 1000) - 3600
   t.equal(read(token({ iat, exp: iat + 900 })), undefined)
   t.equal(calls.verify, 0)
+  t.equal(read.refused?.size, 1)
 })
 
 t.test('tokens that are not three base64url segments are refused without running the verifier', async (t) => {
@@ -84,6 +105,7 @@ t.test('the verifier stays the judge: a well-signed token it refuses is refused 
   t.equal(read(noJti), undefined)
   t.equal(calls.verify, 2)
   t.equal(read.cache?.size, 0)
+  t.equal(read.refused?.size, 0, 'only the pre-checks\' refusals, which are final, are remembered')
 })
 
 t.test('claims without the access-token shape are refused', async (t) => {
@@ -105,6 +127,7 @@ t.test('verifyCacheSize 0 verifies every time and keeps nothing', async (t) => {
   t.ok(read(jwt))
   t.equal(calls.verify, 2)
   t.equal(read.cache, undefined)
+  t.equal(read.refused, undefined)
 })
 
 t.test('the cache never holds more than its size and forgets the least recently used first', async (t) => {
