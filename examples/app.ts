@@ -8,7 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import fastifyPasswordBearer, { redactPaths, serializers, type HashOptions } from '../lib/index.js'
+import fastifyPasswordBearer, { redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions } from '../lib/index.js'
 import { dbPathFromEnv, SCOPES } from './config.js'
 import { openStore, type ExampleStore } from './store.js'
 
@@ -30,6 +30,8 @@ export interface BuildOptions {
   hash?: HashOptions
   /** Access token lifetime in seconds. @default 900 */
   accessTokenTtl?: number
+  /** Throttling of POST /token (see the plugin's `rateLimit` option). @default the plugin's */
+  rateLimit?: FastifyPasswordBearerOptions['rateLimit']
   /** Where JWT_SECRET and EXAMPLE_DB are read from. @default process.env */
   env?: NodeJS.ProcessEnv
 }
@@ -190,6 +192,7 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
     scopes: { ...SCOPES },
     hash: options.hash,
     accessTokenTtl: options.accessTokenTtl,
+    rateLimit: options.rateLimit,
     // Re-load the user on each request: a user disabled or deleted after login is refused at once.
     loadUser: (claims) => {
       const found = store.users.findById(claims.sub)
