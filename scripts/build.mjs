@@ -8,9 +8,11 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
 const run = (args) => execFileSync(process.execPath, [tsc, ...args], { stdio: 'inherit' })
 
 rmSync('dist', { recursive: true, force: true })
-run(['-p', 'tsconfig.build.json', '--outDir', 'dist/esm'])
+// Source maps carry their sources (--inlineSources): lib/ is not published, and a map pointing at
+// missing files makes bundlers and debuggers warn in every app that installs the package.
+run(['-p', 'tsconfig.build.json', '--outDir', 'dist/esm', '--inlineSources'])
 run([
-  '-p', 'tsconfig.build.json', '--outDir', 'dist/cjs',
+  '-p', 'tsconfig.build.json', '--outDir', 'dist/cjs', '--inlineSources',
   '--module', 'commonjs', '--moduleResolution', 'node10', '--verbatimModuleSyntax', 'false'
 ])
 for (const [dir, type] of [['dist/esm', 'module'], ['dist/cjs', 'commonjs']]) {

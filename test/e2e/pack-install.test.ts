@@ -50,6 +50,16 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     install(cjsDir, { name: 'cjs-app', type: 'commonjs' }, [])
   ])
 
+  t.test('the installed source maps carry their sources (lib/ is not published)', async (t) => {
+    const installed = join(cjsDir, 'node_modules', 'fastify-password-bearer')
+    const maps = packed.files.filter((file) => file.endsWith('.js.map'))
+    t.ok(maps.length > 0, 'source maps are published')
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(installed, file), 'utf8')) as { sources: string[], sourcesContent?: unknown[] }
+      t.equal(map.sourcesContent?.length, map.sources.length, `${file} embeds its sources`)
+    }
+  })
+
   /** Logs in as alice, calls /me with and without the token. */
   async function exercise (t: Test, server: RunningServer): Promise<Record<string, unknown>> {
     const login = await fetch(`${server.address}/token`, {
