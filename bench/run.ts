@@ -1,5 +1,5 @@
 /**
- * The benchmark suite: `npm run bench` (full: a warm-up, then 3 rounds of 5 s per scenario, and
+ * The benchmark suite: `npm run bench` (full: a warm-up, then 5 rounds of 3 s per scenario, and
  * docs/benchmarks.md + docs/benchmarks.svg written) or `npm run bench:smoke` (1 s per scenario,
  * proves that every scenario works, writes nothing and asserts no threshold).
  *
@@ -75,8 +75,8 @@ function parseArgs (argv: string[]): Args {
     smoke,
     autocannon: argv.includes('--autocannon'),
     only: only === undefined ? undefined : only.split(','),
-    seconds: Number(value('--seconds') ?? (smoke ? 1 : 5)),
-    rounds: Number(value('--rounds') ?? (smoke ? 1 : 3)),
+    seconds: Number(value('--seconds') ?? (smoke ? 1 : 3)),
+    rounds: Number(value('--rounds') ?? (smoke ? 1 : 5)),
     warmup: smoke ? 1 : 2,
     json: value('--json'),
     profile: value('--profile')
