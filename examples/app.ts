@@ -211,7 +211,15 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
       return reply.code(500).send({ statusCode: 500, code: 'EXAMPLE_SERVER_ERROR', error: 'Internal Server Error', message: 'The server failed; see its log' })
     }
     request.log.info({ code: error.code, statusCode: status }, 'request refused')
-    return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message })
+    // Validation messages name the schema rule; other messages (a JSON parse error quotes the body)
+    // are not echoed.
+    const message = error.validation !== undefined ? error.message : (STATUS_CODES[status] ?? 'Bad Request')
+    return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message })
+  })
+
+  // Fastify's default 404 echoes the method and URL, query string included: not here.
+  app.setNotFoundHandler((_request, reply) => {
+    return reply.code(404).send({ statusCode: 404, code: 'EXAMPLE_NOT_FOUND', error: 'Not Found', message: 'No route matches this method and path; see /docs' })
   })
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs', 302))

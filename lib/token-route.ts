@@ -49,11 +49,20 @@ function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
   return reply.send({ error: err.error, error_description: err.message })
 }
 
+function sendMethodNotAllowed (reply: FastifyReply): FastifyReply {
+  reply.code(405).header('allow', 'POST')
+  return reply.send({ error: 'invalid_request', error_description: 'The token endpoint accepts POST only' })
+}
+
 /** Maps any error raised on the token route to an RFC 6749 §5.2 response. */
 function handleError (this: FastifyInstance, error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof OAuthError) {
     logRefusal(request, error)
     return sendOAuthError(reply, error)
+  }
+  if (request.method !== 'POST') {
+    // A body-carrying method (QUERY) can fail in body parsing before its 405 handler runs.
+    return sendMethodNotAllowed(reply)
   }
   if (error instanceof UserStoreTimeoutError) {
     request.log.error({ event: 'login', outcome: 'error', code: error.code }, 'user store timed out during login')
@@ -144,14 +153,12 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
   })
 
   child.route({
-    method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    // Every other method Fastify routes (HEAD comes with GET), so none falls through to a 404.
+    method: child.supportedMethods.filter((m) => m !== 'POST' && m !== 'HEAD'),
     url: options.tokenUrl,
     logSerializers: { req: serializeRequest },
     schema: { hide: true } as FastifySchema,
     serializerCompiler: passthrough,
-    handler: async (_request, reply) => {
-      reply.code(405).header('allow', 'POST')
-      return { error: 'invalid_request', error_description: 'The token endpoint accepts POST only' }
-    }
+    handler: async (_request, reply) => sendMethodNotAllowed(reply)
   })
 }

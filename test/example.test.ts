@@ -246,3 +246,15 @@ t.test('JWT_SECRET from the environment signs tokens that another start with the
   t.teardown(() => second.close())
   t.equal((await get(second, '/protected', token)).statusCode, 200)
 })
+
+t.test('unknown routes and unreadable bodies never echo the URL, query string or body', async (t) => {
+  const app = await newApp(t)
+  const alice = await tokenFor(t, app, 'alice')
+  const probes = [
+    await app.inject({ url: '/nope?password=hunter2' }),
+    await app.inject({ method: 'POST', url: '/token/?password=hunter2', payload: 'password=hunter2', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    await app.inject({ method: 'POST', url: '/items', payload: 'password=hunter2', headers: { 'content-type': 'application/json', authorization: `Bearer ${alice}` } })
+  ]
+  t.same(probes.map((r) => r.statusCode), [404, 404, 400])
+  for (const res of probes) t.notMatch(res.body, 'hunter2')
+})

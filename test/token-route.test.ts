@@ -173,7 +173,7 @@ t.test('client authentication with a secret is refused with invalid_client', asy
 })
 
 t.test('other methods get 405 with Allow: POST and never echo the URL', async (t) => {
-  for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'] as const) {
+  for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'QUERY'] as const) {
     const res = await ctx.app.inject({ method, url: '/token?username=alice&password=hunter2' })
     t.equal(res.statusCode, 405, method)
     t.equal(res.headers.allow, 'POST', method)
