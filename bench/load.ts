@@ -21,6 +21,8 @@ export interface LoadOptions {
    * characters (a spray of distinct tokens, which no cache can answer).
    */
   randomHeader?: { name: string, prefix: string, length: number }
+  /** wrk only: run it on these CPUs (`taskset -c`), e.g. '1'. */
+  cpus?: string | undefined
 }
 
 export interface LoadResult {
@@ -52,6 +54,22 @@ export function findWrk (): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** Whether processes can be pinned to CPUs here (taskset, and at least two CPUs). */
+export function canPin (cpuCount: number): boolean {
+  if (cpuCount < 2) return false
+  try {
+    execFileSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Moves every thread of a running process onto these CPUs (`taskset -a -p -c`). */
+export function pin (pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' })
 }
 
 export function wrkVersion (wrk: string): string {
@@ -116,7 +134,9 @@ export function wrkGenerator (wrk: string): LoadGenerator {
       writeFileSync(script, lines.join('\n') + '\n')
       const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '--latency', '-s', script, options.url]
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        const child = options.cpus === undefined
+          ? spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+          : spawn('taskset', ['-c', options.cpus, wrk, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
         let text = ''
         child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString() })
         child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString() })

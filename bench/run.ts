@@ -7,7 +7,8 @@
  * wrk when installed, autocannon otherwise. Scenarios run round-robin so that a slow moment of the
  * machine hits all of them alike.
  *
- * Flags: --smoke, --autocannon (even when wrk is installed), --only id,id (a subset; writes no docs),
+ * Flags: --smoke, --autocannon (even when wrk is installed), --no-pin (no CPU pinning),
+ * --only id,id (a subset; writes no docs),
  * --seconds n, --rounds n, --json file (raw numbers), --profile id (run one scenario under
  * `node --cpu-prof` and print where the server's time goes).
  */
@@ -16,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { cpus, release, type as osType } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { autocannonGenerator, findWrk, wrkGenerator, wrkVersion, type LoadGenerator, type LoadOptions, type LoadResult } from './load.js'
+import { autocannonGenerator, canPin, findWrk, pin, wrkGenerator, wrkVersion, type LoadGenerator, type LoadOptions, type LoadResult } from './load.js'
 import { consoleTable, formatMs, formatRate, markdownSection, svgChart, type Machine, type Row } from './report.js'
 import type { ReadyMessage, ServerConfig } from './server.js'
 
@@ -40,6 +41,7 @@ const PLUGIN: ServerConfig = { kind: 'plugin', hook: 'preHandler', verifyCacheSi
 
 const SCENARIOS: Scenario[] = [
   { id: 'bare', name: 'bare route (same JSON)', server: { kind: 'bare' }, status: 200 },
+  { id: 'noop-hook', name: 'no-op preHandler (the floor of any hook)', server: { kind: 'noop-hook' }, status: 200 },
   { id: 'valid', name: 'valid token (preHandler)', server: PLUGIN, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-onrequest', name: 'valid token (onRequest)', server: { ...PLUGIN, hook: 'onRequest' }, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-nocache', name: 'valid token, verifyCacheSize: 0', server: { ...PLUGIN, verifyCacheSize: 0 }, auth: 'valid', status: 200, target: 0.85 },
@@ -62,6 +64,7 @@ interface Args {
   warmup: number
   json: string | undefined
   profile: string | undefined
+  argv: string[]
 }
 
 function parseArgs (argv: string[]): Args {
@@ -79,7 +82,8 @@ function parseArgs (argv: string[]): Args {
     rounds: Number(value('--rounds') ?? (smoke ? 1 : 5)),
     warmup: smoke ? 1 : 2,
     json: value('--json'),
-    profile: value('--profile')
+    profile: value('--profile'),
+    argv
   }
 }
 
@@ -118,9 +122,17 @@ function spawnTs (script: string, args: string[], execArgv: string[] = []): Chil
   })
 }
 
-async function startServer (config: ServerConfig, execArgv: string[] = []): Promise<Server> {
+/**
+ * CPU placement with wrk on a machine of 2+ CPUs: the scenario servers on CPU 0 and wrk on CPU 1,
+ * so neither is scheduled onto the other's core mid-run (this steadies the numbers a lot on a
+ * 2-core machine). The login flood is not pinned: argon2's threads need the other cores.
+ */
+let pinning: { server: string, load: string } | undefined
+
+async function startServer (config: ServerConfig, execArgv: string[] = [], pinned = true): Promise<Server> {
   const child = spawnTs('server.ts', [JSON.stringify(config)], execArgv)
   const ready = await once<ReadyMessage>(child, 'ready', `server ${config.kind}`)
+  if (pinning !== undefined && pinned && child.pid !== undefined) pin(child.pid, pinning.server)
   return { child, ready, url: `http://127.0.0.1:${ready.port}/resource` }
 }
 
@@ -162,7 +174,7 @@ function sprayed (header: string): string {
 
 function loadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
   const headers = headersOf(server, scenario)
-  const options: LoadOptions = { url: server.url, seconds, connections: CONNECTIONS, headers }
+  const options: LoadOptions = { url: server.url, seconds, connections: CONNECTIONS, headers, cpus: pinning?.load }
   if (scenario.spray === true) {
     const value = headers.authorization as string
     const dot = value.lastIndexOf('.') + 1
@@ -263,7 +275,7 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
 }
 
 async function runFlood (args: Args, load: LoadGenerator, cap: number): Promise<FloodResult> {
-  const server = await startServer({ ...PLUGIN, maxConcurrentHashes: cap })
+  const server = await startServer({ ...PLUGIN, maxConcurrentHashes: cap }, [], false)
   try {
     const scenario = SCENARIOS.find((s) => s.id === 'valid') as Scenario
     await sanityCheck(server, scenario)
@@ -384,6 +396,9 @@ async function main (): Promise<void> {
   const wrk = args.autocannon ? undefined : findWrk()
   const load = wrk === undefined ? autocannonGenerator : wrkGenerator(wrk)
   const loadName = wrk === undefined ? `autocannon ${version('autocannon')}` : wrkVersion(wrk)
+  if (wrk !== undefined && !args.argv.includes('--no-pin') && canPin(cpus().length)) {
+    pinning = { server: '0', load: `1-${cpus().length - 1}` }
+  }
   const started = Date.now()
 
   if (args.profile !== undefined) {
@@ -433,7 +448,8 @@ async function main (): Promise<void> {
     loadGenerator: loadName,
     date: new Date().toISOString().slice(0, 10),
     versions: Object.fromEntries(['fastify', '@fastify/jwt', 'fast-jwt', '@fastify/bearer-auth', 'argon2', 'autocannon'].map((n) => [n, version(n)])),
-    settings: `${CONNECTIONS} connections, ${args.rounds} rounds of ${args.seconds} s per scenario (median) after ${args.warmup} s of warm-up, scenarios round-robin, each server in its own process`
+    settings: `${CONNECTIONS} connections, ${args.rounds} rounds of ${args.seconds} s per scenario (median) after ${args.warmup} s of warm-up, scenarios round-robin, each server in its own process` +
+      (pinning === undefined ? ', no CPU pinning' : `; servers pinned to CPU ${pinning.server} and wrk to CPU ${pinning.load} (taskset), except in the login flood`)
   }
   if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ machine, rows, floods }, null, 2) + '\n')
   if (!args.smoke && args.only === undefined) {

@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../lib/index.js'
 
-export type ServerKind = 'bare' | 'plugin' | 'fastify-jwt' | 'bearer-auth'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -48,6 +48,13 @@ function tamper (token: string): string {
 async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
   const app = Fastify({ logger: false })
   app.get('/resource', async () => BODY)
+  return { app, headers: {} }
+}
+
+/** The floor of any auth hook: a preHandler that does nothing. */
+async function noopHook (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+  const app = Fastify({ logger: false })
+  app.get('/resource', { preHandler: (_request, _reply, done) => { done() } }, async () => BODY)
   return { app, headers: {} }
 }
 
@@ -128,7 +135,9 @@ async function main (): Promise<void> {
       ? await fastifyJwtPeer()
       : config.kind === 'bearer-auth'
         ? await bearerAuthPeer()
-        : await bare()
+        : config.kind === 'noop-hook'
+          ? await noopHook()
+          : await bare()
   await built.app.listen({ host: '127.0.0.1', port: 0 })
   const address = built.app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0

@@ -82,6 +82,19 @@ t.test('expired tokens are remembered, boundedly, and refused again', async (t) 
   t.equal(calls.verify, 0)
 })
 
+t.test('a signature in a non-canonical base64url encoding of the right bytes is refused', async (t) => {
+  const { read, calls } = counted()
+  const jwt = token()
+  // 32 bytes take 43 characters; the last one carries 2 unused bits, which a lenient decoder ignores.
+  const last = jwt.at(-1) as string
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const sibling = alphabet[alphabet.indexOf(last) ^ 1] as string
+  const noncanonical = jwt.slice(0, -1) + sibling
+  t.same(Buffer.from(noncanonical.slice(noncanonical.lastIndexOf('.') + 1), 'base64url'), Buffer.from(jwt.slice(jwt.lastIndexOf('.') + 1), 'base64url'))
+  t.equal(read(noncanonical), undefined)
+  t.equal(calls.verify, 0)
+})
+
 t.test('an expired token with a good signature is refused without running the verifier', async (t) => {
   const { read, calls } = counted()
   const iat = Math.floor(NOW / 1000) - 3600
