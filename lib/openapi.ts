@@ -68,7 +68,7 @@ const oauthError = {
   properties: {
     error: {
       type: 'string',
-      enum: ['invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope', 'server_error', 'temporarily_unavailable']
+      enum: ['invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope', 'slow_down', 'server_error', 'temporarily_unavailable']
     },
     error_description: { type: 'string' }
   }
@@ -111,6 +111,7 @@ export function tokenRouteSchema (options: ResolvedOptions): Record<string, unkn
       },
       400: { ...oauthError, description: 'Invalid request, credentials or scope (RFC 6749 §5.2)' },
       401: { ...oauthError, description: 'Client authentication refused' },
+      429: { ...oauthError, description: 'Too many login attempts for this username or address (slow_down): retry after the Retry-After delay' },
       500: { ...oauthError, description: 'Server error' },
       503: { ...oauthError, description: 'Too many logins at once, or the user store is not answering' }
     }
