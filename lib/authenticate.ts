@@ -62,7 +62,9 @@ export function createAuthenticators (
   const registry = new WeakMap<object, HookSecurity>()
 
   function hasQueryToken (request: FastifyRequest): boolean {
-    if (!request.url.includes('access_token')) return false
+    // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too).
+    const url = request.url
+    if (!url.includes('access_token') && !url.includes('%')) return false
     const query = request.query as Record<string, unknown> | null | undefined
     return query !== null && typeof query === 'object' && query.access_token !== undefined
   }

@@ -184,3 +184,11 @@ t.test('realm option is quoted in challenges', async (t) => {
   const res = await app.inject({ url: '/me' })
   t.equal(res.headers['www-authenticate'], 'Bearer realm="my api"')
 })
+
+t.test('a percent-encoded access_token query key is still a token in the query string', async (t) => {
+  const both = await get(`/me?access%5Ftoken=${alice}`, `Bearer ${alice}`)
+  t.equal(both.statusCode, 400)
+  t.equal(both.headers['www-authenticate'], 'Bearer realm="api", error="invalid_request"')
+  t.equal((await get(`/hello?access%5ftoken=${alice}`)).statusCode, 400, 'not a guest either')
+  t.equal((await get('/hello?name=%C3%A9')).statusCode, 200, 'other escapes are fine')
+})
