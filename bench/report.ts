@@ -91,7 +91,7 @@ export function svgChart (rows: Row[], title: string): string {
   rows.forEach((row, i) => {
     const y = top + i * rowHeight
     const met = row.target === undefined || row.ratio >= row.target
-    const colour = row.reference !== 'bare' ? '#8e6bbf' : row.id.startsWith('peer') || row.id === 'bare' || row.id === 'noop-hook' ? '#9aa5b1' : met ? '#2f855a' : '#c05621'
+    const colour = row.reference !== 'bare' ? '#8e6bbf' : row.id.startsWith('peer') || row.id.startsWith('bare') || row.id === 'noop-hook' ? '#9aa5b1' : met ? '#2f855a' : '#c05621'
     const ratio = Number.isFinite(row.ratio) ? row.ratio : 0
     const label = row.reference === 'bare' ? row.scenario : `${row.scenario} (vs ${row.reference})`
     parts.push(`<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(label)}</text>`,

@@ -45,10 +45,18 @@ function tamper (token: string): string {
   return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
 }
 
+/** A token of the size the plugin issues, with the same claims (for the bare route to ignore). */
+function sizedToken (): string {
+  const iat = Math.floor(Date.now() / 1000)
+  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
+  const name = 'fastify-password-bearer'
+  return sign({ iss: name, sub: 'u1', aud: name, iat, exp: iat + 900, jti: randomBytes(16).toString('base64url'), client_id: name, scope: 'items:read', preferred_username: USERNAME })
+}
+
 async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
   const app = Fastify({ logger: false })
   app.get('/resource', async () => BODY)
-  return { app, headers: {} }
+  return { app, headers: { ignored: `Bearer ${sizedToken()}` } }
 }
 
 /** The floor of any auth hook: a preHandler that does nothing. */
