@@ -112,7 +112,10 @@ export interface FastifyPasswordBearerOptions {
   usernameMaxLength?: number
   /** argon2id parameters for new hashes and re-hashing. @default OWASP baseline (19 MiB, t=2, p=1) */
   hash?: HashOptions
-  /** Password verifications running at once. @default 2 */
+  /**
+   * Password verifications running at once.
+   * @default min(CPU cores - 1, UV_THREADPOOL_SIZE - 1), at least 1 (1 on a 2-core machine)
+   */
   maxConcurrentHashes?: number
   /** Logins allowed to wait for a verification slot; more get 503. @default 32 */
   maxQueuedHashes?: number

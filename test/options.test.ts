@@ -80,3 +80,11 @@ t.test('tokenUrl moves the token route', async (t) => {
   t.equal(res.json().error, 'invalid_grant')
   t.equal((await app.inject({ method: 'POST', url: '/token' })).statusCode, 404)
 })
+
+t.test('the default argon2 concurrency leaves a core to the event loop and a thread to libuv', async (t) => {
+  const { defaultHashConcurrency } = await import('../lib/options.js')
+  t.equal(defaultHashConcurrency(1, 4), 1, 'at least 1')
+  t.equal(defaultHashConcurrency(2, 4), 1, '2 cores')
+  t.equal(defaultHashConcurrency(8, 4), 3, 'capped by the default pool of 4')
+  t.equal(defaultHashConcurrency(8, 16), 7, 'a larger pool')
+})
