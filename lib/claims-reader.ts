@@ -138,7 +138,8 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
       return undefined
     }
     if (claims === null || typeof claims !== 'object' || !hasClaimShape(claims as AccessTokenClaims)) return undefined
-    return claims as AccessTokenClaims
+    // Frozen: a cached token's claims object is shared by every request that presents the token.
+    return Object.freeze(claims) as AccessTokenClaims
   }
 
   const read = function readClaims (token: string): AccessTokenClaims | undefined {

@@ -28,7 +28,7 @@ declare module 'fastify' {
     /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
     currentUser: PasswordBearerUser | null
     /** The verified access token's claims, or `null`. */
-    accessToken: AccessTokenClaims | null
+    accessToken: Readonly<AccessTokenClaims> | null
   }
 }
 

@@ -192,3 +192,22 @@ t.test('a percent-encoded access_token query key is still a token in the query s
   t.equal((await get(`/hello?access%5ftoken=${alice}`)).statusCode, 400, 'not a guest either')
   t.equal((await get('/hello?name=%C3%A9')).statusCode, 200, 'other escapes are fine')
 })
+
+t.test('request.accessToken is frozen: one request cannot change what the next one sees', async (t) => {
+  const { app } = await buildApp({}, (app) => {
+    app.get('/tamper', { preHandler: app.authenticate }, async (request) => {
+      try {
+        (request.accessToken as Record<string, unknown>).scope = 'admin'
+        return 'changed'
+      } catch {
+        return 'refused'
+      }
+    })
+  })
+  t.teardown(() => app.close())
+  const token = await login(app, 'carol')
+  const tamper = await app.inject({ url: '/tamper', headers: { authorization: `Bearer ${token}` } })
+  t.equal(tamper.body, 'refused')
+  const again = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+  t.same(again.json().scopes, ['items:read'])
+})
