@@ -166,3 +166,39 @@ t.test('LruCache keeps its bound under many distinct keys', async (t) => {
   t.equal(cache.get('9999'), 9999)
   t.equal(cache.get('0'), undefined)
 })
+
+t.test('a replayed forged token stays refused, and the good token sharing its slot is still accepted', async (t) => {
+  const { read, calls } = counted()
+  const good = token()
+  const forged = tamperSignature(good) // same last two characters: the same slot as the good token
+  for (let i = 0; i < 5; i++) t.equal(read(forged), undefined, `replay ${i}`)
+  t.match(read(good), { sub: 'u1' }, 'the real token is not refused by the remembered forgery')
+  t.equal(read(forged), undefined)
+  t.equal(calls.verify, 1, 'only the good token reached the verifier')
+})
+
+t.test('forged tokens with every slot taken never refuse a good token or reach the verifier', async (t) => {
+  const { read, calls } = counted({ cacheSize: 2 })
+  const good = token()
+  const dot = good.lastIndexOf('.') + 1
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  for (let i = 0; i < 500; i++) {
+    let tail = ''
+    for (let j = dot; j < good.length; j++) tail += alphabet[(i * 7 + j * 13) % 64]
+    t.equal(read(good.slice(0, dot) + tail), undefined)
+  }
+  t.equal(calls.verify, 0)
+  t.ok(read(good))
+  t.equal(read.cache?.size, 1)
+  t.equal(read.refused?.size, 0)
+})
+
+t.test('LruCache keeps an entry that is hit often while others come and go', async (t) => {
+  const cache = new LruCache<number>(10)
+  cache.set('hot', 1)
+  for (let i = 0; i < 1000; i++) {
+    cache.set(String(i), i)
+    t.equal(cache.get('hot'), 1)
+  }
+  t.equal(cache.size, 10)
+})
