@@ -33,6 +33,8 @@ export interface ClaimsReaderOptions {
 }
 
 interface Entry {
+  /** The whole token: the caches are keyed by its signature segment, and only the exact token hits. */
+  token: string
   claims: AccessTokenClaims
   /** Milliseconds since the epoch after which the token is expired. */
   expiresAt: number
@@ -131,7 +133,7 @@ export interface ClaimsReader {
   /** Verified tokens, to forget a revoked token at once. */
   cache: LruCache<Entry> | undefined
   /** Expired tokens with a good HS256 signature. */
-  refused: LruCache<true> | undefined
+  refused: LruCache<string> | undefined
 }
 
 /**
@@ -147,7 +149,7 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
   const now = options.now ?? Date.now
   const key = options.hs256Key === undefined ? undefined : createSecretKey(typeof options.hs256Key === 'string' ? Buffer.from(options.hs256Key, 'utf8') : options.hs256Key)
   const cache = cacheSize > 0 ? new LruCache<Entry>(cacheSize) : undefined
-  const refused = cacheSize > 0 && key !== undefined ? new LruCache<true>(cacheSize) : undefined
+  const refused = cacheSize > 0 && key !== undefined ? new LruCache<string>(cacheSize) : undefined
   // The last forged tokens seen, one per slot and no more: a replayed forged token costs a string
   // compare instead of an HMAC, while a spray of new ones costs an array store each (a map of them
   // would cost ~1 µs of churn per request and let the forger decide its size).
@@ -166,14 +168,17 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
   }
 
   const read = function readClaims (token: string): AccessTokenClaims | undefined {
+    // Both caches are keyed by the signature segment (hashing it is a tenth of hashing the whole
+    // token) and hold the whole token: a hit is the exact token or nothing.
+    const id = token.slice(token.lastIndexOf('.') + 1)
     if (cache !== undefined) {
-      const hit = cache.get(token)
-      if (hit !== undefined) {
+      const hit = cache.get(id)
+      if (hit !== undefined && hit.token === token) {
         if (now() <= hit.expiresAt) return hit.claims
-        cache.delete(token)
+        cache.delete(id)
       }
     }
-    if (refused !== undefined && refused.get(token) === true) return undefined
+    if (refused !== undefined && refused.get(id) === token) return undefined
     // The slot of a forged token: two characters of its signature, which a forger picks anyway.
     const slot = (token.charCodeAt(token.length - 1) ^ token.charCodeAt(token.length - 2)) & (FORGED_SLOTS - 1)
     if (forged !== undefined && forged[slot] === token) return undefined
@@ -187,13 +192,13 @@ export function createClaimsReader (options: ClaimsReaderOptions): ClaimsReader 
       }
       const exp = readExp(token, firstDot, lastDot)
       if (exp !== undefined && now() > exp * 1000 + toleranceMs) {
-        refused?.set(token, true)
+        refused?.set(id, token)
         return undefined
       }
     }
     const claims = verified(token)
     if (claims !== undefined && cache !== undefined && typeof claims.exp === 'number') {
-      cache.set(token, { claims, expiresAt: claims.exp * 1000 + toleranceMs })
+      cache.set(id, { token, claims, expiresAt: claims.exp * 1000 + toleranceMs })
     }
     return claims
   } as ClaimsReader

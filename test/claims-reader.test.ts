@@ -202,3 +202,17 @@ t.test('LruCache keeps an entry that is hit often while others come and go', asy
   }
   t.equal(cache.size, 10)
 })
+
+t.test('a token that reuses a cached token\'s signature with another payload is refused and leaves the cached one alone', async (t) => {
+  const { read, calls } = counted()
+  const good = token()
+  t.ok(read(good))
+  const [header, , signature] = good.split('.') as [string, string, string]
+  const payload = Buffer.from(JSON.stringify({ sub: 'admin', jti: 'j1', scope: 'items:read', exp: Math.floor(NOW / 1000) + 900 })).toString('base64url')
+  const spliced = `${header}.${payload}.${signature}`
+  t.equal(read(spliced), undefined)
+  t.equal(read(spliced), undefined, 'and again')
+  t.match(read(good), { sub: 'u1' })
+  t.equal(calls.verify, 1)
+  t.equal(read.cache?.size, 1)
+})
