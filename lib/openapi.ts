@@ -132,15 +132,13 @@ function hooksOf (value: HookList): unknown[] {
 }
 
 /**
- * Adds `security: [{ <scheme>: [scopes] }]` to a route protected by the plugin's hooks (an
- * optional-auth route also gets `{}`, "anonymous allowed"). A `security` the app wrote is kept.
- * The schema object is copied, never mutated: apps share schema objects between routes.
+ * How the plugin's hooks in a route's `onRequest` and `preHandler` protect it (scopes of every
+ * hook together; optional only when every hook is), or `undefined` when none of them is there.
  */
-export function markProtectedRoute (
+export function routeProtection (
   routeOptions: RouteOptions,
-  registry: WeakMap<object, HookSecurity>,
-  schemeName: string
-): void {
+  registry: WeakMap<object, HookSecurity>
+): HookSecurity | undefined {
   let found = false
   let optional = true
   const scopes = new Set<string>()
@@ -152,9 +150,21 @@ export function markProtectedRoute (
     if (!security.optional) optional = false
     for (const scope of security.scopes) scopes.add(scope)
   }
-  if (!found) return
+  return found ? { scopes: [...scopes], optional } : undefined
+}
+
+/**
+ * Adds `security: [{ <scheme>: [scopes] }]` to a protected route (an optional-auth route also gets
+ * `{}`, "anonymous allowed"). A `security` the app wrote is kept. The schema object is copied,
+ * never mutated: apps share schema objects between routes.
+ */
+export function markProtectedRoute (
+  routeOptions: RouteOptions,
+  protection: HookSecurity,
+  schemeName: string
+): void {
   const schema = (routeOptions.schema ?? {}) as Record<string, unknown>
   if (schema.security !== undefined) return
-  const requirement = [{ [schemeName]: [...scopes] }]
-  routeOptions.schema = { ...schema, security: optional ? [...requirement, {}] : requirement } as RouteOptions['schema']
+  const requirement = [{ [schemeName]: [...protection.scopes] }]
+  routeOptions.schema = { ...schema, security: protection.optional ? [...requirement, {}] : requirement } as RouteOptions['schema']
 }

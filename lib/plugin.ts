@@ -9,7 +9,7 @@ import { createAuthenticators } from './authenticate.js'
 import { isCanonicalJws } from './bearer-token.js'
 import { Limiter } from './limiter.js'
 import { serializeRequest } from './log.js'
-import { markProtectedRoute } from './openapi.js'
+import { markProtectedRoute, routeProtection } from './openapi.js'
 import { resolveOptions } from './options.js'
 import { createDummyHash } from './password.js'
 import { tokenRoute } from './token-route.js'
@@ -44,7 +44,6 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const openapi = fastify.hasDecorator('swagger')
 
   let verify: ((token: string) => unknown) | undefined
-  let sign: ((payload: Record<string, unknown>) => string) | undefined
 
   // @fastify/jwt lives in this child context: its decorators (fastify.jwt, request.user, ...) do not
   // leak to the app, which may register @fastify/jwt for its own purposes.
@@ -79,11 +78,10 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
       if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) throw new Error('iat is not a number')
       return claims
     }
-    sign = (payload) => jwt.sign(payload)
     await tokenRoute(child, {
       options,
       openapi,
-      sign: (payload) => (sign as (p: Record<string, unknown>) => string)(payload),
+      sign: (payload) => jwt.sign(payload),
       login: {
         users: options.users,
         limiter,
@@ -94,9 +92,9 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
     })
   })
 
-  // The verifier above accepts HS256 with options.secret only, so the hooks may refuse a token whose
-  // HMAC does not match before calling it.
-  const hooks = createAuthenticators(options, (token) => (verify as (t: string) => unknown)(token), options.secret)
+  // The child context above is loaded (awaited), so `verify` is set. It accepts HS256 with
+  // options.secret only, so the hooks may refuse a token whose HMAC does not match before calling it.
+  const hooks = createAuthenticators(options, verify as (token: string) => unknown, options.secret)
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)
@@ -104,20 +102,16 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorateRequest('accessToken', null)
 
   // Routes protected by the plugin's hooks log their URL without the query string, where a client
-  // may have put an access token (unless the route sets its own `req` log serializer).
+  // may have put an access token (unless the route sets its own `req` log serializer), and, with
+  // @fastify/swagger, get their OpenAPI `security`.
   fastify.addHook('onRoute', (routeOptions) => {
-    const hooked = [routeOptions.onRequest, routeOptions.preHandler].flat()
-      .some((hook) => typeof hook === 'function' && hooks.registry.has(hook))
-    if (hooked && !Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
+    const protection = routeProtection(routeOptions, hooks.registry)
+    if (protection === undefined) return
+    if (!Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
       routeOptions.logSerializers = Object.assign(Object.create(routeOptions.logSerializers ?? null), { req: serializeRequest })
     }
+    if (openapi) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
   })
-
-  if (openapi) {
-    fastify.addHook('onRoute', (routeOptions) => {
-      markProtectedRoute(routeOptions, hooks.registry, options.securitySchemeName)
-    })
-  }
 }
 
 /**

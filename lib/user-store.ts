@@ -44,13 +44,9 @@ function isStringArray (value: unknown): value is string[] {
 
 /** True when `value` has the {@link StoredUser} shape the plugin relies on. */
 export function isStoredUser (value: unknown): value is StoredUser {
-  if (value === null || typeof value !== 'object') return false
-  const u = value as Record<string, unknown>
-  return typeof u.id === 'string' && u.id.length > 0 &&
-    typeof u.username === 'string' &&
-    (u.passwordHash === null || typeof u.passwordHash === 'string') &&
-    (u.disabled === undefined || typeof u.disabled === 'boolean') &&
-    (u.scopes === undefined || isStringArray(u.scopes))
+  if (!isLoadedUser(value)) return false
+  const hash = (value as Record<string, unknown>).passwordHash
+  return hash === null || typeof hash === 'string'
 }
 
 /** True when `value` is a user `loadUser` may return (a hash is optional there). */
