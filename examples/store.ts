@@ -70,6 +70,9 @@ interface ItemRow {
   created_by: string
 }
 
+/** Users findById keeps in memory at most (then it starts again from empty). */
+const MEMORY_MAX = 10_000
+
 function toUser (row: UserRow | undefined): ExampleUser | null {
   if (row === undefined) return null
   return {
@@ -103,7 +106,15 @@ export class SqliteUserStore implements UserStore {
   readonly #delete: Database.Statement<[string]>
   readonly #count: Database.Statement<[], { n: number }>
   readonly #list: Database.Statement<[], UserRow>
+  readonly #dataVersion: Database.Statement<[], number>
   readonly #db: Database.Database
+  // findById answers from memory while the database is unchanged (loadUser calls it on every
+  // authenticated request): this connection's writes clear the memory at once, and SQLite's
+  // data_version, read at most once a millisecond, says when another connection (the add-user
+  // command, a second server) has committed anything.
+  readonly #byIdMemory = new Map<string, ExampleUser>()
+  #seenVersion = -1
+  #checkedAt = -Infinity
 
   constructor (db: Database.Database) {
     this.#db = db
@@ -116,6 +127,11 @@ export class SqliteUserStore implements UserStore {
     this.#delete = db.prepare('DELETE FROM users WHERE id = ?')
     this.#count = db.prepare('SELECT count(*) AS n FROM users')
     this.#list = db.prepare('SELECT id, username, password_hash, disabled, scopes FROM users ORDER BY username')
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck()
+  }
+
+  #forget (): void {
+    this.#byIdMemory.clear()
   }
 
   /** The user with exactly this username (case-sensitive), or `null`. */
@@ -123,14 +139,35 @@ export class SqliteUserStore implements UserStore {
     return toUser(this.#byUsername.get(username))
   }
 
-  /** The user with this id (a token's `sub`), or `null`. */
+  /**
+   * The user with this id (a token's `sub`), or `null`; frozen. Answered from memory until the
+   * database changes: a user disabled or deleted through this store is seen by the next call, and
+   * one changed by another process within a millisecond.
+   */
   findById (id: string): ExampleUser | null {
-    return toUser(this.#byId.get(id))
+    const now = performance.now()
+    if (now - this.#checkedAt >= 1) {
+      this.#checkedAt = now
+      const version = this.#dataVersion.get() as number
+      if (version !== this.#seenVersion) {
+        this.#forget()
+        this.#seenVersion = version
+      }
+    }
+    const known = this.#byIdMemory.get(id)
+    if (known !== undefined) return known
+    const user = toUser(this.#byId.get(id))
+    if (user === null) return null
+    if (this.#byIdMemory.size >= MEMORY_MAX) this.#forget()
+    Object.freeze(user.scopes)
+    this.#byIdMemory.set(id, Object.freeze(user))
+    return user
   }
 
   /** Called by the plugin after a login on a hash made with weaker argon2 parameters. */
   updatePasswordHash (user: StoredUser, passwordHash: string): void {
     this.#updateHash.run(passwordHash, user.id, user.passwordHash)
+    this.#forget()
   }
 
   /**
@@ -158,12 +195,16 @@ export class SqliteUserStore implements UserStore {
 
   /** Disables or re-enables a user; `false` when there is no such user. */
   setDisabled (id: string, disabled: boolean): boolean {
-    return this.#setDisabled.run(disabled ? 1 : 0, id).changes === 1
+    const changed = this.#setDisabled.run(disabled ? 1 : 0, id).changes === 1
+    this.#forget()
+    return changed
   }
 
   /** Deletes a user; `false` when there is no such user. */
   deleteUser (id: string): boolean {
-    return this.#delete.run(id).changes === 1
+    const changed = this.#delete.run(id).changes === 1
+    this.#forget()
+    return changed
   }
 
   /** How many users there are. */
@@ -190,7 +231,9 @@ export class SqliteUserStore implements UserStore {
       })
       return DEMO_USERS.length
     })
-    return insertAll.immediate()
+    const added = insertAll.immediate()
+    this.#forget()
+    return added
   }
 }
 

@@ -4,13 +4,16 @@
  * Failures are answered here with RFC 6750 §3 challenges.
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { buildChallenge, parseAuthorization } from './bearer-token.js'
+import { BEARER_WITHOUT_TOKEN, bearerCandidate, buildChallenge, isB64Token, NOT_BEARER } from './bearer-token.js'
 import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeoutError, type ResourceErrorCode } from './errors.js'
 import type { HookSecurity } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
 import { createClaimsReader } from './claims-reader.js'
-import type { AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
-import { callStore, isLoadedUser, snapshot } from './user-store.js'
+import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
+
+/** What a failed `loadUser` call becomes: a coded error, its cause kept for the logs. */
+type StoreFailure = Error & { code?: string }
+import { callStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
 
 /** A prepared error answer: status, challenge header and JSON body, built once. */
 interface Answer {
@@ -95,10 +98,19 @@ export function createAuthenticators (
     done()
   }
 
+  /** `request.currentUser` from a loaded user: every field but `passwordHash`, scopes narrowed. */
   function fromLoaded (user: LoadedUser, tokenScopes: string[]): PasswordBearerUser {
-    const { passwordHash: _hash, ...rest } = user
+    const current: Record<string, unknown> = {}
+    // `user` is the plugin's own plain copy (snapshot): reading it runs no getter of the store's.
+    const keys = Object.keys(user)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
+      // An own `__proto__` key (a record parsed from JSON) would set the prototype: skipped.
+      if (key !== 'passwordHash' && key !== '__proto__') current[key] = (user as Record<string, unknown>)[key]
+    }
     const held = user.scopes
-    return { ...rest, scopes: held === undefined ? tokenScopes : tokenScopes.filter((s) => held.includes(s)) } as PasswordBearerUser
+    current.scopes = held === undefined ? tokenScopes : tokenScopes.filter((s) => held.includes(s))
+    return current as unknown as PasswordBearerUser
   }
 
   function run (
@@ -114,8 +126,8 @@ export function createAuthenticators (
       check(request, reply, done, required, insufficient)
       return
     }
-    const credentials = parseAuthorization(request.headers.authorization)
-    if (credentials.kind === 'none') {
+    const token = bearerCandidate(request.headers.authorization)
+    if (token === NOT_BEARER) {
       if (optional && !hasQueryToken(request)) {
         done()
         return
@@ -123,12 +135,17 @@ export function createAuthenticators (
       send(reply, hasQueryToken(request) ? INVALID_REQUEST : NO_TOKEN)
       return
     }
-    if (credentials.kind === 'malformed' || hasQueryToken(request)) {
+    if (token === BEARER_WITHOUT_TOKEN || hasQueryToken(request)) {
       send(reply, INVALID_REQUEST)
       return
     }
-    const claims = readClaims(credentials.token)
+    // A token verified before is a b64token: the syntax check waits until a token is refused.
+    const claims = readClaims(token)
     if (claims === undefined) {
+      if (!isB64Token(token)) {
+        send(reply, INVALID_REQUEST)
+        return
+      }
       request.log.debug({ event: 'authenticate', outcome: 'invalid_token' }, 'access token refused')
       send(reply, INVALID_TOKEN)
       return
@@ -146,26 +163,63 @@ export function createAuthenticators (
       return
     }
 
-    callStore(async () => snapshot(await loadUser(claims, request)), userLookupTimeout).then((user) => {
-      if (user === null || user === undefined || (isLoadedUser(user) && user.disabled === true)) {
-        request.log.info({ event: 'authenticate', outcome: 'invalid_token', reason: 'user_gone' }, 'token of a missing or disabled user refused')
-        send(reply, INVALID_TOKEN)
-        return
-      }
-      if (!isLoadedUser(user)) {
-        request.log.error({ event: 'authenticate', outcome: 'error' }, 'loadUser returned a value without id and username')
-        send(reply, SERVER_ERROR)
-        return
-      }
-      request.accessToken = claims
-      request.currentUser = fromLoaded(user, tokenScopes)
-      check(request, reply, done, required, insufficient)
-    }, (err: { code?: string }) => {
-      const timeout = err instanceof UserStoreTimeoutError
-      request.log.error({ event: 'authenticate', outcome: 'error', code: err.code, err }, 'loadUser failed')
-      if (timeout) reply.header('retry-after', '5')
-      send(reply, timeout ? UNAVAILABLE : SERVER_ERROR)
-    })
+    // A store that answers synchronously (an in-memory map, better-sqlite3) is answered in this
+    // tick: no timer and no promise on the hot path. A promise is awaited with the time limit.
+    let loaded: ReturnType<typeof loadUser>
+    let pending: boolean
+    try {
+      loaded = loadUser(claims, request)
+      pending = isThenable(loaded) // reads `then`: a throwing getter lands below
+    } catch (cause) {
+      failed(request, reply, storeError(cause))
+      return
+    }
+    if (pending) {
+      callStore(() => loaded, userLookupTimeout).then((user) => {
+        loadedUser(request, reply, done, claims, tokenScopes, user, required, insufficient)
+      }, (err: StoreFailure) => { failed(request, reply, err) })
+      return
+    }
+    loadedUser(request, reply, done, claims, tokenScopes, loaded, required, insufficient)
+  }
+
+  function loadedUser (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+    claims: AccessTokenClaims,
+    tokenScopes: string[],
+    loaded: unknown,
+    required: readonly string[],
+    insufficient: Answer | undefined
+  ): void {
+    let user: unknown
+    try {
+      user = snapshot(loaded) // the store's getters run here, once
+    } catch (err) {
+      failed(request, reply, err as StoreFailure)
+      return
+    }
+    if (user === null || user === undefined || (isLoadedUser(user) && (user as LoadedUser).disabled === true)) {
+      request.log.info({ event: 'authenticate', outcome: 'invalid_token', reason: 'user_gone' }, 'token of a missing or disabled user refused')
+      send(reply, INVALID_TOKEN)
+      return
+    }
+    if (!isLoadedUser(user)) {
+      request.log.error({ event: 'authenticate', outcome: 'error' }, 'loadUser returned a value without id and username')
+      send(reply, SERVER_ERROR)
+      return
+    }
+    request.accessToken = claims
+    request.currentUser = fromLoaded(user as LoadedUser, tokenScopes)
+    check(request, reply, done, required, insufficient)
+  }
+
+  function failed (request: FastifyRequest, reply: FastifyReply, err: StoreFailure): void {
+    const timeout = err instanceof UserStoreTimeoutError
+    request.log.error({ event: 'authenticate', outcome: 'error', code: err.code, err }, 'loadUser failed')
+    if (timeout) reply.header('retry-after', '5')
+    send(reply, timeout ? UNAVAILABLE : SERVER_ERROR)
   }
 
   const none: readonly string[] = Object.freeze([])

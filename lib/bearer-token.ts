@@ -15,14 +15,18 @@ const MALFORMED: BearerCredentials = Object.freeze({ kind: 'malformed' })
 // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 
+/** {@link bearerCandidate}: the header carries no Bearer credentials (absent, or another scheme). */
+export const NOT_BEARER = 0
+/** {@link bearerCandidate}: the Bearer scheme with no space-separated credentials after it. */
+export const BEARER_WITHOUT_TOKEN = 1
+
 /**
- * Parses an Authorization header value. The scheme is case-insensitive and followed by one or more
- * spaces (SP only: a tab is malformed) and a b64token with nothing after it.
- *
- * @example parseAuthorization('Bearer abc.def.ghi') // { kind: 'token', token: 'abc.def.ghi' }
+ * The first step of {@link parseAuthorization}: the text after `Bearer` and its spaces, not yet
+ * checked to be a b64token, or why there is none. The resource hooks look a token up among those
+ * already verified (each of which is a b64token) before paying for the syntax check.
  */
-export function parseAuthorization (header: string | undefined): BearerCredentials {
-  if (header === undefined || header.length === 0) return NONE
+export function bearerCandidate (header: string | undefined): string | typeof NOT_BEARER | typeof BEARER_WITHOUT_TOKEN {
+  if (header === undefined || header.length === 0) return NOT_BEARER
   // The auth-scheme ends at the first space or tab (or the end of the value).
   let end = 0
   while (end < header.length) {
@@ -30,12 +34,28 @@ export function parseAuthorization (header: string | undefined): BearerCredentia
     if (c === 0x20 || c === 0x09) break
     end++
   }
-  if (end !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return NONE
+  if (end !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return NOT_BEARER
   let start = end
   while (start < header.length && header.charCodeAt(start) === 0x20) start++
-  if (start === end) return MALFORMED // "Bearer" alone, or "Bearer<TAB>..."
-  const token = header.slice(start)
-  if (!B64TOKEN.test(token)) return MALFORMED
+  if (start === end) return BEARER_WITHOUT_TOKEN // "Bearer" alone, or "Bearer<TAB>..."
+  return header.slice(start)
+}
+
+/** True when `token` is an RFC 6750 §2.1 b64token. */
+export function isB64Token (token: string): boolean {
+  return B64TOKEN.test(token)
+}
+
+/**
+ * Parses an Authorization header value. The scheme is case-insensitive and followed by one or more
+ * spaces (SP only: a tab is malformed) and a b64token with nothing after it.
+ *
+ * @example parseAuthorization('Bearer abc.def.ghi') // { kind: 'token', token: 'abc.def.ghi' }
+ */
+export function parseAuthorization (header: string | undefined): BearerCredentials {
+  const token = bearerCandidate(header)
+  if (token === NOT_BEARER) return NONE
+  if (token === BEARER_WITHOUT_TOKEN || !B64TOKEN.test(token)) return MALFORMED
   return { kind: 'token', token }
 }
 

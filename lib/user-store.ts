@@ -15,13 +15,22 @@ export async function callStore<T> (call: () => T | Promise<T>, ms: number): Pro
     timer = setTimeout(() => reject(new UserStoreTimeoutError(ms)), ms)
   })
   try {
-    const pending = Promise.resolve().then(call).catch((cause: unknown) => {
-      throw Object.assign(new UserStoreError('it threw or rejected'), { cause })
-    })
+    const pending = Promise.resolve().then(call).catch((cause: unknown) => { throw storeError(cause) })
     return await Promise.race([pending, timeout])
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** `FST_PWB_USER_STORE` for a store call that threw or rejected, with the original as `cause`. */
+export function storeError (cause: unknown): Error & { code: string } {
+  return Object.assign(new UserStoreError('it threw or rejected'), { cause })
+}
+
+/** True for a promise or any other thenable (what `await` would wait for). */
+export function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
 }
 
 /**
@@ -39,7 +48,9 @@ export function snapshot<T> (value: T): T {
 }
 
 function isStringArray (value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((s) => typeof s === 'string')
+  if (!Array.isArray(value)) return false
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false
+  return true
 }
 
 /** True when `value` has the {@link StoredUser} shape the plugin relies on. */

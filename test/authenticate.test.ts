@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { buildApp, login, SECRET, type TestApp } from './support.js'
+import type { LoadedUser } from '../lib/index.js'
 
 let ctx: TestApp
 let alice: string
@@ -138,23 +139,45 @@ t.test('hooks compose: authenticate then requireScopes verifies once and checks 
   t.ok(verifications > 0)
 })
 
-t.test('loadUser re-loads the user per request and refuses missing or disabled users', async (t) => {
-  const state = new Map([['u-alice', { id: 'u-alice', username: 'alice', email: 'a@example.com', passwordHash: 'never-exposed', scopes: ['items:read'], disabled: false }]])
-  const { app } = await buildApp({ loadUser: async (claims) => state.get(claims.sub) ?? null })
+for (const kind of ['async', 'sync'] as const) {
+  t.test(`loadUser (${kind}) re-loads the user per request and refuses missing or disabled users`, async (t) => {
+    const state = new Map([['u-alice', { id: 'u-alice', username: 'alice', email: 'a@example.com', passwordHash: 'never-exposed', scopes: ['items:read'], disabled: false }]])
+    const { app } = await buildApp({
+      loadUser: kind === 'async'
+        ? async (claims) => state.get(claims.sub) ?? null
+        : (claims) => state.get(claims.sub) ?? null
+    })
+    t.teardown(() => app.close())
+    const token = await login(app, 'alice')
+    const me = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+    t.equal(me.statusCode, 200)
+    t.same(me.json(), { id: 'u-alice', username: 'alice', email: 'a@example.com', scopes: ['items:read'], disabled: false })
+    t.notOk(me.body.includes('never-exposed'), 'passwordHash never reaches currentUser')
+    const write = await app.inject({ method: 'POST', url: '/items', headers: { authorization: `Bearer ${token}` } })
+    t.equal(write.statusCode, 403, 'a scope the user no longer holds is not honoured')
+    ;(state.get('u-alice') as { disabled: boolean }).disabled = true
+    const disabled = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
+    t.equal(disabled.statusCode, 401)
+    t.equal(disabled.headers['www-authenticate'], 'Bearer realm="api", error="invalid_token"')
+    state.delete('u-alice')
+    t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 401)
+  })
+}
+
+t.test('a loaded record with an own __proto__ key (parsed from JSON) cannot set currentUser\'s prototype', async (t) => {
+  const record = JSON.parse('{"id":"u-alice","username":"alice","__proto__":{"isAdmin":true},"email":"a@example.com"}') as LoadedUser
+  const { app } = await buildApp({ loadUser: () => record }, (app) => {
+    app.get('/admin-check', { preHandler: app.authenticate }, async (request) => ({
+      isAdmin: (request.currentUser as unknown as { isAdmin?: unknown }).isAdmin ?? null,
+      prototypeIsObject: Object.getPrototypeOf(request.currentUser) === Object.prototype,
+      email: (request.currentUser as unknown as { email?: unknown }).email
+    }))
+  })
   t.teardown(() => app.close())
   const token = await login(app, 'alice')
-  const me = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
-  t.equal(me.statusCode, 200)
-  t.same(me.json(), { id: 'u-alice', username: 'alice', email: 'a@example.com', scopes: ['items:read'], disabled: false })
-  t.notOk(me.body.includes('never-exposed'), 'passwordHash never reaches currentUser')
-  const write = await app.inject({ method: 'POST', url: '/items', headers: { authorization: `Bearer ${token}` } })
-  t.equal(write.statusCode, 403, 'a scope the user no longer holds is not honoured')
-  ;(state.get('u-alice') as { disabled: boolean }).disabled = true
-  const disabled = await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })
-  t.equal(disabled.statusCode, 401)
-  t.equal(disabled.headers['www-authenticate'], 'Bearer realm="api", error="invalid_token"')
-  state.delete('u-alice')
-  t.equal((await app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 401)
+  const res = await app.inject({ url: '/admin-check', headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { isAdmin: null, prototypeIsObject: true, email: 'a@example.com' })
 })
 
 t.test('loadUser faults: 500 on a throw, 503 on a timeout, no internals', async (t) => {

@@ -140,3 +140,36 @@ t.test('updatePasswordHash keeps a password changed since the login verified the
   store.users.updatePasswordHash(before, await hashPassword('secret', FAST))
   t.equal(store.users.findById(before.id)?.passwordHash, first)
 })
+
+t.test('findById answers from memory and sees a change at once, its own or another connection\'s within a millisecond', async (t) => {
+  const path = join(t.testdir(), 'example.db')
+  const server = await openStore(path, { hash: FAST })
+  const other = await openStore(path, { hash: FAST }) // the add-user command, or a second server
+  t.teardown(() => { server.close(); other.close() })
+  const alice = server.users.findByUsername('alice')
+  const id = alice?.id as string
+
+  const first = server.users.findById(id)
+  t.equal(first?.disabled, false)
+  t.equal(server.users.findById(id), first, 'the same frozen record while nothing changed')
+  t.ok(Object.isFrozen(first) && Object.isFrozen(first?.scopes), 'callers cannot change what the next one reads')
+
+  // Another connection's commits are looked for at most once a millisecond.
+  const later = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3))
+  t.ok(other.users.setDisabled(id, true))
+  await later()
+  t.equal(server.users.findById(id)?.disabled, true, 'disabled by another connection: seen within a millisecond')
+  t.ok(server.users.setDisabled(id, false))
+  t.equal(server.users.findById(id)?.disabled, false, 're-enabled by this connection: seen on the next call')
+
+  const raw = new Database(path)
+  raw.prepare('UPDATE users SET scopes = ? WHERE id = ?').run('items:read', id)
+  raw.close()
+  await later()
+  t.same(server.users.findById(id)?.scopes, ['items:read'], 'a scope taken away by plain SQL elsewhere: seen at once')
+
+  t.ok(other.users.deleteUser(id))
+  await later()
+  t.equal(server.users.findById(id), null, 'deleted by another connection: gone at once')
+  t.equal(server.users.findById('no-such-id'), null)
+})

@@ -90,7 +90,12 @@ t.test('loadUser faults on a protected route', async (t) => {
     'returns a record without username': () => ({ id: 'u-alice' }) as never,
     // Regression: a getter that threw while the record was checked hung the request and raised an unhandled rejection.
     'returns a getter that throws': () => ({ id: 'u-alice', get username (): string { throw error() } }) as never,
-    'returns a proxy that throws': () => new Proxy({}, { ownKeys () { throw error() } }) as never
+    'returns a proxy that throws': () => new Proxy({}, { ownKeys () { throw error() } }) as never,
+    // The same records from an async store: the promise path checks them too.
+    'resolves a getter that throws': async () => ({ id: 'u-alice', get username (): string { throw error() } }) as never,
+    'resolves a record without username': async () => ({ id: 'u-alice' }) as never,
+    'returns a record whose then getter throws': () => ({ id: 'u-alice', username: 'alice', get then (): never { throw error() } }) as never,
+    'returns a thenable that rejects': () => ({ then (_resolve: unknown, reject: (e: unknown) => void) { reject(error()) } }) as never
   }
   for (const [name, loadUser] of Object.entries(behaviours)) {
     const { app } = await buildApp({ rateLimit: false, loadUser })
