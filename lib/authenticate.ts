@@ -13,7 +13,7 @@ import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUse
 
 /** What a failed `loadUser` call becomes: a coded error, its cause kept for the logs. */
 type StoreFailure = Error & { code?: string }
-import { callStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
+import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
 
 /** A prepared error answer: status, challenge header and JSON body, built once. */
 interface Answer {
@@ -175,9 +175,9 @@ export function createAuthenticators (
       return
     }
     if (pending) {
-      callStore(() => loaded, userLookupTimeout).then((user) => {
+      awaitStore(loaded as PromiseLike<unknown>, userLookupTimeout, (user) => {
         loadedUser(request, reply, done, claims, tokenScopes, user, required, insufficient)
-      }, (err: StoreFailure) => { failed(request, reply, err) })
+      }, (err) => { failed(request, reply, err) })
       return
     }
     loadedUser(request, reply, done, claims, tokenScopes, loaded, required, insufficient)

@@ -22,6 +22,42 @@ export async function callStore<T> (call: () => T | Promise<T>, ms: number): Pro
   }
 }
 
+/**
+ * Waits for a store's promise (or thenable) for at most `ms` milliseconds, then calls exactly one of
+ * `onValue` or `onError` exactly once: a rejection becomes `FST_PWB_USER_STORE`, a timeout
+ * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then` and one timer,
+ * where {@link callStore} makes several promises.
+ */
+export function awaitStore<T> (
+  pending: PromiseLike<T>,
+  ms: number,
+  onValue: (value: T) => void,
+  onError: (err: Error & { code?: string }) => void
+): void {
+  let settled = false
+  const timer = setTimeout(() => {
+    if (settled) return
+    settled = true
+    onError(new UserStoreTimeoutError(ms))
+  }, ms)
+  const fail = (cause: unknown): void => {
+    if (settled) return
+    settled = true
+    clearTimeout(timer)
+    onError(storeError(cause))
+  }
+  try {
+    pending.then((value) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      onValue(value)
+    }, fail)
+  } catch (cause) {
+    fail(cause) // a thenable whose then() throws
+  }
+}
+
 /** `FST_PWB_USER_STORE` for a store call that threw or rejected, with the original as `cause`. */
 export function storeError (cause: unknown): Error & { code: string } {
   return Object.assign(new UserStoreError('it threw or rejected'), { cause })

@@ -180,6 +180,24 @@ t.test('a loaded record with an own __proto__ key (parsed from JSON) cannot set 
   t.same(res.json(), { isAdmin: null, prototypeIsObject: true, email: 'a@example.com' })
 })
 
+t.test('revoking one token through loadUser works at once, although the token is in the verified-token cache', async (t) => {
+  const revoked = new Set<string>()
+  const { app } = await buildApp({
+    verifyCacheSize: 1000,
+    loadUser: (claims) => (revoked.has(claims.jti) ? null : { id: claims.sub, username: claims.preferred_username ?? '' })
+  })
+  t.teardown(() => app.close())
+  const first = await login(app, 'alice')
+  const second = await login(app, 'alice')
+  const me = (token: string): Promise<number> => app.inject({ url: '/me', headers: { authorization: `Bearer ${token}` } }).then((r) => r.statusCode)
+  t.equal(await me(first), 200)
+  t.equal(await me(first), 200, 'now answered from the cache')
+  const jti = (JSON.parse(Buffer.from(first.split('.')[1] as string, 'base64url').toString()) as { jti: string }).jti
+  revoked.add(jti) // e.g. on logout
+  t.equal(await me(first), 401, 'the revoked token is refused on its next request')
+  t.equal(await me(second), 200, 'another token of the same user still works')
+})
+
 t.test('loadUser faults: 500 on a throw, 503 on a timeout, no internals', async (t) => {
   const { app } = await buildApp({
     userLookupTimeout: 50,
