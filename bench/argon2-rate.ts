@@ -13,6 +13,7 @@ async function main (): Promise<void> {
   const hash = await hashPassword(password, DEFAULT_HASH_OPTIONS)
   await argon2.verify(hash, password) // warm-up
 
+  process.send?.({ type: 'started' })
   let done = 0
   const deadline = Date.now() + seconds * 1000
   const start = process.hrtime.bigint()

@@ -9,9 +9,13 @@ import fastifyJwt from '@fastify/jwt'
 import { createSigner } from 'fast-jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build } from '../examples/app.js'
 import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../lib/index.js'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'example'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -21,12 +25,16 @@ export interface ServerConfig {
   verifyCacheSize?: number
   /** Plugin only: `maxConcurrentHashes`. */
   maxConcurrentHashes?: number
+  /** Plugin only: a `loadUser` that re-loads the user from a Map, returning it or a promise of it. */
+  loadUser?: 'sync' | 'async'
 }
 
 /** What the server tells the runner once it listens. */
 export interface ReadyMessage {
   type: 'ready'
   port: number
+  /** The path under load. */
+  path: string
   /** Authorization header values for each path the runner can exercise. */
   headers: Record<string, string>
   /** A form body that logs in (plugin only). */
@@ -66,15 +74,24 @@ async function noopHook (): Promise<{ app: FastifyInstance, headers: Record<stri
   return { app, headers: {} }
 }
 
+// What an app's loadUser does at the least: look the token's subject up and hand back the record.
+const users = new Map<string, StoredUser & { disabled: boolean }>()
+const loaders = {
+  sync: (claims: { sub: string }) => users.get(claims.sub) ?? null,
+  async: async (claims: { sub: string }) => users.get(claims.sub) ?? null
+}
+
 async function plugin (config: ServerConfig): Promise<{ app: FastifyInstance, headers: Record<string, string>, loginBody: string }> {
   const app = Fastify({ logger: false })
   const user: StoredUser = { id: 'u1', username: USERNAME, passwordHash: await hashPassword(PASSWORD), scopes: ['items:read'] }
+  users.set(user.id, { ...user, disabled: false })
   const options: FastifyPasswordBearerOptions & Record<string, unknown> = {
     secret: SECRET,
     users: { findByUsername: (username) => (username === USERNAME ? user : null) },
     scopes: { 'items:read': 'Read items' },
     verifyCacheSize: config.verifyCacheSize ?? 1000,
     maxConcurrentHashes: config.maxConcurrentHashes ?? 2,
+    ...(config.loadUser === undefined ? {} : { loadUser: loaders[config.loadUser] }),
     // The login flood measures argon2, not a per-address throttle (ignored where the option is absent).
     rateLimit: false
   }
@@ -133,7 +150,26 @@ async function bearerAuthPeer (): Promise<{ app: FastifyInstance, headers: Recor
   return { app, headers: { valid: `Bearer ${STATIC_KEY}` } }
 }
 
-interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string }
+/**
+ * The bundled example app (examples/app.ts) as `npm run example` builds it, without its log lines:
+ * GET /hello answers guests and users alike, and with a token re-loads the user from SQLite.
+ */
+async function example (): Promise<Built> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-example-'))
+  const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false })
+  app.addHook('onClose', async () => { rmSync(dir, { recursive: true, force: true }) })
+  const login = await app.inject({
+    method: 'POST',
+    url: '/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'secret' }).toString()
+  })
+  const token = (login.json() as { access_token?: string }).access_token
+  if (login.statusCode !== 200 || token === undefined) throw new Error(`example login failed with ${login.statusCode}`)
+  return { app, headers: { valid: `Bearer ${token}` }, path: '/hello' }
+}
+
+interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string, path?: string }
 
 async function main (): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{"kind":"bare"}') as ServerConfig
@@ -145,11 +181,13 @@ async function main (): Promise<void> {
         ? await bearerAuthPeer()
         : config.kind === 'noop-hook'
           ? await noopHook()
-          : await bare()
+          : config.kind === 'example'
+            ? await example()
+            : await bare()
   await built.app.listen({ host: '127.0.0.1', port: 0 })
   const address = built.app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  const ready: ReadyMessage = { type: 'ready', port, headers: built.headers }
+  const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', headers: built.headers }
   if (built.loginBody !== undefined) ready.loginBody = built.loginBody
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss })
