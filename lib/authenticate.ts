@@ -9,6 +9,7 @@ import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeou
 import type { HookSecurity } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
 import { createClaimsReader } from './claims-reader.js'
+import { Deadlines } from './deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
 
 /** What a failed `loadUser` call becomes: a coded error, its cause kept for the logs. */
@@ -63,6 +64,8 @@ export function createAuthenticators (
   const SERVER_ERROR = answer('FST_PWB_SERVER_ERROR', realm)
   const UNAVAILABLE = answer('FST_PWB_UNAVAILABLE', realm)
   const registry = new WeakMap<object, HookSecurity>()
+  // The time limit of every async loadUser call, kept with one timer for all of them.
+  const deadlines = new Deadlines(userLookupTimeout)
 
   function hasQueryToken (request: FastifyRequest): boolean {
     // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too).
@@ -175,7 +178,7 @@ export function createAuthenticators (
       return
     }
     if (pending) {
-      awaitStore(loaded as PromiseLike<unknown>, userLookupTimeout, (user) => {
+      awaitStore(loaded as PromiseLike<unknown>, deadlines, (user) => {
         loadedUser(request, reply, done, claims, tokenScopes, user, required, insufficient)
       }, (err) => { failed(request, reply, err) })
       return

@@ -2,6 +2,7 @@
  * Calls into the app's user store, bounded in time, and checks what comes back: a store that
  * throws, hangs or returns a malformed record becomes a coded error, never a crash.
  */
+import type { Deadlines } from './deadlines.js'
 import { UserStoreError, UserStoreTimeoutError } from './errors.js'
 import type { StoredUser } from './types.js'
 
@@ -23,34 +24,34 @@ export async function callStore<T> (call: () => T | Promise<T>, ms: number): Pro
 }
 
 /**
- * Waits for a store's promise (or thenable) for at most `ms` milliseconds, then calls exactly one of
- * `onValue` or `onError` exactly once: a rejection becomes `FST_PWB_USER_STORE`, a timeout
- * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then` and one timer,
- * where {@link callStore} makes several promises.
+ * Waits for a store's promise (or thenable) until its deadline in `deadlines`, then calls exactly
+ * one of `onValue` or `onError` exactly once: a rejection becomes `FST_PWB_USER_STORE`, a timeout
+ * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then` and no timer of
+ * its own, where {@link callStore} makes several promises and a timer.
  */
 export function awaitStore<T> (
   pending: PromiseLike<T>,
-  ms: number,
+  deadlines: Deadlines,
   onValue: (value: T) => void,
   onError: (err: Error & { code?: string }) => void
 ): void {
   let settled = false
-  const timer = setTimeout(() => {
+  const id = deadlines.start(() => {
     if (settled) return
     settled = true
-    onError(new UserStoreTimeoutError(ms))
-  }, ms)
+    onError(new UserStoreTimeoutError(deadlines.ms))
+  })
   const fail = (cause: unknown): void => {
     if (settled) return
     settled = true
-    clearTimeout(timer)
+    deadlines.cancel(id)
     onError(storeError(cause))
   }
   try {
     pending.then((value) => {
       if (settled) return
       settled = true
-      clearTimeout(timer)
+      deadlines.cancel(id)
       onValue(value)
     }, fail)
   } catch (cause) {

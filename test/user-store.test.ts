@@ -3,6 +3,7 @@
  * whatever the store's promise or thenable does.
  */
 import t from 'tap'
+import { Deadlines } from '../lib/deadlines.js'
 import { awaitStore } from '../lib/user-store.js'
 
 interface Outcome { value?: unknown, code?: string, cause?: unknown, calls: number }
@@ -10,7 +11,7 @@ interface Outcome { value?: unknown, code?: string, cause?: unknown, calls: numb
 function run (pending: PromiseLike<unknown>, ms = 50): Promise<Outcome> {
   const outcome: Outcome = { calls: 0 }
   return new Promise((resolve) => {
-    awaitStore(pending, ms, (value) => {
+    awaitStore(pending, new Deadlines(ms), (value) => {
       outcome.calls++
       outcome.value = value
     }, (err) => {
