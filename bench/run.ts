@@ -38,6 +38,11 @@ interface Scenario {
   status: number
   /** The body a 200 must have. @default '{"hello":"world"}' */
   body?: string
+  /**
+   * Measure against the server process of this earlier scenario instead of a new one: a pair that
+   * differs only in the request (a route with and without a token) then shares its process too.
+   */
+  sameServerAs?: string
   /** The scenario whose req/s this one is a share of, and what to call it. @default the bare route */
   reference?: { id: string, label: string }
   target?: number
@@ -63,7 +68,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'peer-jwt-bad-signature', name: 'peer: @fastify/jwt, bad signature', server: { kind: 'fastify-jwt' }, auth: 'bad-signature', status: 401 },
   { id: 'peer-bearer-auth', name: 'peer: @fastify/bearer-auth static key', server: { kind: 'bearer-auth' }, auth: 'valid', status: 200 },
   { id: 'example-guest', name: 'example app: GET /hello, no token', server: { kind: 'example' }, status: 200, body: '{"message":"Hello guest"}' },
-  { id: 'example-token', name: 'example app: GET /hello, token, user re-loaded from SQLite', server: { kind: 'example' }, auth: 'valid', status: 200, body: '{"message":"Hello alice"}', reference: { id: 'example-guest', label: 'no token' }, target: 0.85 }
+  { id: 'example-token', name: 'example app: GET /hello, token, user re-loaded from SQLite', server: { kind: 'example' }, auth: 'valid', status: 200, body: '{"message":"Hello alice"}', sameServerAs: 'example-guest', reference: { id: 'example-guest', label: 'no token' }, target: 0.85 }
 ]
 
 interface Args {
@@ -297,7 +302,8 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
   const out = new Map<string, { perSecond: number, p50: number, p99: number, rssMiB: number }>()
   try {
     for (const scenario of scenarios) {
-      const server = await startServer(scenario.server)
+      const shared = scenario.sameServerAs === undefined ? undefined : servers.get(scenario.sameServerAs)
+      const server = shared ?? await startServer(scenario.server)
       servers.set(scenario.id, server)
       await sanityCheck(server, scenario)
       results.set(scenario.id, [])
@@ -308,6 +314,9 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
       await measure(load, loadOf(server, scenario, args.warmup), scenario.status, `${scenario.id} warm-up`)
       onMeasuredCpu(server, false)
     }
+    // A server is stopped after the last round of the last scenario that uses it.
+    const uses = new Map<Server, number>()
+    for (const server of servers.values()) uses.set(server, (uses.get(server) ?? 0) + 1)
     for (let round = 1; round <= args.rounds; round++) {
       // Each round starts one scenario further on, so none is always first or last.
       const shift = (round - 1) % scenarios.length
@@ -320,12 +329,14 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
         console.error(`  round ${round}/${args.rounds}  ${scenario.id.padEnd(24)} ${formatRate(result.perSecond).padStart(8)} req/s  p99 ${formatMs(result.p99)}`)
         if (round === args.rounds) {
           out.set(scenario.id, { ...summarise(results.get(scenario.id) as LoadResult[]), rssMiB: await rssMiB(server) })
-          await stopServer(server)
+          const left = (uses.get(server) ?? 1) - 1
+          uses.set(server, left)
+          if (left === 0) await stopServer(server)
         }
       }
     }
   } finally {
-    await Promise.all([...servers.values()].map(stopServer))
+    await Promise.all([...new Set(servers.values())].map(stopServer))
   }
   return out
 }
