@@ -130,10 +130,6 @@ export class SqliteUserStore implements UserStore {
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck()
   }
 
-  #forget (): void {
-    this.#byIdMemory.clear()
-  }
-
   /** The user with exactly this username (case-sensitive), or `null`. */
   findByUsername (username: string): ExampleUser | null {
     return toUser(this.#byUsername.get(username))
@@ -150,7 +146,7 @@ export class SqliteUserStore implements UserStore {
       this.#checkedAt = now
       const version = this.#dataVersion.get() as number
       if (version !== this.#seenVersion) {
-        this.#forget()
+        this.#byIdMemory.clear()
         this.#seenVersion = version
       }
     }
@@ -158,7 +154,7 @@ export class SqliteUserStore implements UserStore {
     if (known !== undefined) return known
     const user = toUser(this.#byId.get(id))
     if (user === null) return null
-    if (this.#byIdMemory.size >= MEMORY_MAX) this.#forget()
+    if (this.#byIdMemory.size >= MEMORY_MAX) this.#byIdMemory.clear()
     Object.freeze(user.scopes)
     this.#byIdMemory.set(id, Object.freeze(user))
     return user
@@ -167,7 +163,7 @@ export class SqliteUserStore implements UserStore {
   /** Called by the plugin after a login on a hash made with weaker argon2 parameters. */
   updatePasswordHash (user: StoredUser, passwordHash: string): void {
     this.#updateHash.run(passwordHash, user.id, user.passwordHash)
-    this.#forget()
+    this.#byIdMemory.clear()
   }
 
   /**
@@ -196,14 +192,14 @@ export class SqliteUserStore implements UserStore {
   /** Disables or re-enables a user; `false` when there is no such user. */
   setDisabled (id: string, disabled: boolean): boolean {
     const changed = this.#setDisabled.run(disabled ? 1 : 0, id).changes === 1
-    this.#forget()
+    this.#byIdMemory.clear()
     return changed
   }
 
   /** Deletes a user; `false` when there is no such user. */
   deleteUser (id: string): boolean {
     const changed = this.#delete.run(id).changes === 1
-    this.#forget()
+    this.#byIdMemory.clear()
     return changed
   }
 
@@ -232,7 +228,7 @@ export class SqliteUserStore implements UserStore {
       return DEMO_USERS.length
     })
     const added = insertAll.immediate()
-    this.#forget()
+    this.#byIdMemory.clear()
     return added
   }
 }

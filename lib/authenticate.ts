@@ -11,10 +11,10 @@ import type { ResolvedOptions } from './options.js'
 import { createClaimsReader } from './claims-reader.js'
 import { Deadlines } from './deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
+import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
 
 /** What a failed `loadUser` call becomes: a coded error, its cause kept for the logs. */
 type StoreFailure = Error & { code?: string }
-import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
 
 /** A prepared error answer: status, challenge header and JSON body, built once. */
 interface Answer {
