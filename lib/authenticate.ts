@@ -9,7 +9,7 @@ import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeou
 import type { HookSecurity } from './openapi.js'
 import type { ResolvedOptions } from './options.js'
 import { createClaimsReader } from './claims-reader.js'
-import { Deadlines } from './deadlines.js'
+import type { Deadlines } from './deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
 import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
 
@@ -48,24 +48,24 @@ export interface Authenticators {
 }
 
 /**
- * Builds the hooks around a token verifier (throws on any invalid token). Pass `hs256Key` only when
+ * Builds the hooks around a token verifier (throws on any invalid token); `deadlines` bounds each
+ * `loadUser` call that returns a promise. Pass `hs256Key` only when
  * the verifier accepts HS256 with that key and nothing else: tokens signed otherwise are then
  * refused before the verifier runs, without an exception.
  */
 export function createAuthenticators (
   options: ResolvedOptions,
   verify: (token: string) => unknown,
+  deadlines: Deadlines,
   hs256Key?: string | Buffer
 ): Authenticators {
-  const { realm, loadUser, userLookupTimeout } = options
+  const { realm, loadUser } = options
   const NO_TOKEN = answer('FST_PWB_NO_TOKEN', realm)
   const INVALID_REQUEST = answer('FST_PWB_INVALID_REQUEST', realm)
   const INVALID_TOKEN = answer('FST_PWB_INVALID_TOKEN', realm)
   const SERVER_ERROR = answer('FST_PWB_SERVER_ERROR', realm)
   const UNAVAILABLE = answer('FST_PWB_UNAVAILABLE', realm)
   const registry = new WeakMap<object, HookSecurity>()
-  // The time limit of every async loadUser call, kept with one timer for all of them.
-  const deadlines = new Deadlines(userLookupTimeout)
 
   function hasQueryToken (request: FastifyRequest): boolean {
     // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too).

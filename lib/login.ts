@@ -5,6 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { OAuthError, UserStoreError } from './errors.js'
+import type { Deadlines } from './deadlines.js'
 import type { Limiter } from './limiter.js'
 import { hashPassword, isArgon2Hash, needsRehash, verifyPassword, type HashOptions } from './password.js'
 import type { StoredUser, UserStore } from './types.js'
@@ -22,7 +23,8 @@ export interface LoginDeps {
   limiter: Limiter
   dummyHash: string
   hash: Required<HashOptions>
-  userLookupTimeout: number
+  /** The time limit of every store call (`userLookupTimeout`). */
+  deadlines: Deadlines
 }
 
 function busy (): OAuthError {
@@ -42,7 +44,7 @@ async function verifyLimited (deps: LoginDeps, hash: string, password: string): 
  * faults and {@link OAuthError} `temporarily_unavailable` when verification slots are exhausted.
  */
 export async function checkCredentials (deps: LoginDeps, username: string, password: string): Promise<LoginResult> {
-  const found = await callStore(() => deps.users.findByUsername(username), deps.userLookupTimeout)
+  const found = await callStore(() => deps.users.findByUsername(username), deps.deadlines)
   // A store that indexes a plain object (`users[username]`) answers `__proto__` or `constructor`
   // with an inherited value: that is an unknown user, not a broken store.
   const inherited = found !== null && found !== undefined && !isStoredUser(found) && username in Object.prototype
@@ -80,7 +82,7 @@ export async function rehashIfNeeded (
     const pending = deps.limiter.run(() => hashPassword(password, deps.hash))
     if (pending === undefined) return false // busy: try again at the next login
     const fresh = await pending
-    await callStore(() => update.call(deps.users, user, fresh), deps.userLookupTimeout)
+    await callStore(() => update.call(deps.users, user, fresh), deps.deadlines)
     log.info({ event: 'password_rehash', userId: user.id }, 'password hash upgraded to current argon2 parameters')
     return true
   } catch (err) {

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAuthenticators } from './authenticate.js'
 import { isCanonicalJws } from './bearer-token.js'
+import { Deadlines } from './deadlines.js'
 import { Limiter } from './limiter.js'
 import { serializeRequest } from './log.js'
 import { markProtectedRoute, routeProtection } from './openapi.js'
@@ -40,6 +41,9 @@ const JWT_NAMESPACE = 'passwordBearer'
 const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
   const limiter = new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes)
+  // The time limit (userLookupTimeout) of every user-store call, on the token route and in
+  // loadUser alike, kept with one timer.
+  const storeDeadlines = new Deadlines(options.userLookupTimeout)
   const dummyHash = await createDummyHash(options.hash)
   const openapi = fastify.hasDecorator('swagger')
 
@@ -87,14 +91,14 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
         limiter,
         dummyHash,
         hash: options.hash,
-        userLookupTimeout: options.userLookupTimeout
+        deadlines: storeDeadlines
       }
     })
   })
 
   // The child context above is loaded (awaited), so `verify` is set. It accepts HS256 with
   // options.secret only, so the hooks may refuse a token whose HMAC does not match before calling it.
-  const hooks = createAuthenticators(options, verify as (token: string) => unknown, options.secret)
+  const hooks = createAuthenticators(options, verify as (token: string) => unknown, storeDeadlines, options.secret)
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)

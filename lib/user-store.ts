@@ -7,27 +7,32 @@ import { UserStoreError, UserStoreTimeoutError } from './errors.js'
 import type { StoredUser } from './types.js'
 
 /**
- * Awaits `call()` for at most `ms` milliseconds. A throw or rejection becomes `FST_PWB_USER_STORE`,
- * a timeout `FST_PWB_USER_STORE_TIMEOUT`; the original error is kept as `cause` for the logs.
+ * Calls into the store and awaits its answer until the deadline in `deadlines`. A throw or
+ * rejection becomes `FST_PWB_USER_STORE`, a timeout `FST_PWB_USER_STORE_TIMEOUT`; the original
+ * error is kept as `cause` for the logs. The promise form of {@link awaitStore}, for the token route.
  */
-export async function callStore<T> (call: () => T | Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new UserStoreTimeoutError(ms)), ms)
+export function callStore<T> (call: () => T | PromiseLike<T>, deadlines: Deadlines): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let result: T | PromiseLike<T>
+    try {
+      result = call()
+      if (!isThenable(result)) {
+        resolve(result)
+        return
+      }
+    } catch (cause) {
+      reject(storeError(cause)) // a throw, or a `then` getter that throws
+      return
+    }
+    awaitStore(result, deadlines, resolve, reject)
   })
-  try {
-    const pending = Promise.resolve().then(call).catch((cause: unknown) => { throw storeError(cause) })
-    return await Promise.race([pending, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /**
  * Waits for a store's promise (or thenable) until its deadline in `deadlines`, then calls exactly
  * one of `onValue` or `onError` exactly once: a rejection becomes `FST_PWB_USER_STORE`, a timeout
- * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then` and no timer of
- * its own, where {@link callStore} makes several promises and a timer.
+ * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then`, and no timer of
+ * its own (a Node timer per request cost more than the request's own work; see deadlines.ts).
  */
 export function awaitStore<T> (
   pending: PromiseLike<T>,
