@@ -10,7 +10,12 @@ export interface Row {
   perSecond: number
   p50: number
   p99: number
-  /** req/s divided by the reference's (the bare route, or the idle route for the flood). */
+  /**
+   * The reference's req/s: the bare route of the same server process, sent the same headers in the
+   * same rounds (`reference` 'bare'); or the scenario named by `reference` (the idle route for the flood).
+   */
+  referencePerSecond: number
+  /** req/s divided by `referencePerSecond`. */
   ratio: number
   /** What `ratio` compares with. */
   reference: string
@@ -39,8 +44,9 @@ export function formatMs (n: number): string {
   return n < 10 ? n.toFixed(2) + ' ms' : n.toFixed(1) + ' ms'
 }
 
-function percent (ratio: number): string {
-  return Number.isFinite(ratio) ? Math.round(ratio * 100) + ' %' : 'n/a'
+/** Whole percents, rounded down: 84.7 % shows as 84 %, never as a met 85 %. */
+export function percent (ratio: number): string {
+  return Number.isFinite(ratio) ? Math.floor(ratio * 100 + 1e-9) + ' %' : 'n/a'
 }
 
 function ratioCell (row: Row): string {
@@ -51,19 +57,19 @@ function ratioCell (row: Row): string {
 }
 
 export function tableLines (rows: Row[]): string[] {
-  const header = ['scenario', 'req/s', 'p50', 'p99', 'ratio to bare', 'RSS']
-  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
+  const header = ['scenario', 'req/s', 'p50', 'p99', 'reference req/s', 'ratio to reference', 'RSS']
+  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), formatRate(r.referencePerSecond), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
   return [header, ...cells].map((c) => '| ' + c.join(' | ') + ' |')
     .flatMap((line, i) => (i === 0 ? [line, '|' + header.map((_, j) => (j === 0 ? ' --- ' : ' ---: ')).join('|') + '|'] : [line]))
 }
 
 /** Plain-text table for the console. */
 export function consoleTable (rows: Row[]): string {
-  const header = ['scenario', 'req/s', 'p50', 'p99', 'ratio', 'RSS']
-  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
+  const header = ['scenario', 'req/s', 'p50', 'p99', 'reference', 'ratio', 'RSS']
+  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), formatRate(r.referencePerSecond), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
   const all = [header, ...cells]
   const widths = header.map((_, j) => Math.max(...all.map((c) => (c[j] as string).length)))
-  return all.map((c) => c.map((cell, j) => (j === 0 || j === 4 ? cell.padEnd(widths[j] as number) : cell.padStart(widths[j] as number))).join('  ')).join('\n')
+  return all.map((c) => c.map((cell, j) => (j === 0 || j === 5 ? cell.padEnd(widths[j] as number) : cell.padStart(widths[j] as number))).join('  ')).join('\n')
 }
 
 function escapeXml (text: string): string {
@@ -119,6 +125,6 @@ export function markdownSection (rows: Row[], extra: string[], machine: Machine,
     '',
     ...extra,
     '',
-    `![Throughput as a share of the bare route; black ticks are the targets](${svgPath})`
+    `![Throughput as a share of the bare route of the same process; black ticks are the targets](${svgPath})`
   ].join('\n')
 }

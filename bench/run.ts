@@ -18,7 +18,7 @@ import { cpus, release, type as osType } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { autocannonGenerator, canPin, findWrk, pin, wrkGenerator, wrkVersion, type LoadGenerator, type LoadOptions, type LoadResult } from './load.js'
-import { consoleTable, formatMs, formatRate, markdownSection, svgChart, type Machine, type Row } from './report.js'
+import { consoleTable, formatMs, formatRate, markdownSection, percent, svgChart, type Machine, type Row } from './report.js'
 import type { MicroResult } from './micro.js'
 import type { ReadyMessage, ServerConfig } from './server.js'
 import { defaultHashConcurrency } from '../lib/options.js'
@@ -34,6 +34,11 @@ interface Scenario {
   auth?: string
   /** Replace the token's signature with random characters on every request. */
   spray?: boolean
+  /**
+   * Send, instead of an Authorization header, an `x-padding` header of the same length as this one
+   * of the server's: a request of the same size that no hook reads.
+   */
+  padding?: string
   /** The status every response must have. */
   status: number
   /** The body a 200 must have. @default '{"hello":"world"}' */
@@ -43,7 +48,10 @@ interface Scenario {
    * differs only in the request (a route with and without a token) then shares its process too.
    */
   sameServerAs?: string
-  /** The scenario whose req/s this one is a share of, and what to call it. @default the bare route */
+  /**
+   * The scenario whose req/s this one is a share of, and what to call it. By default, the bare route
+   * of the scenario's own server process, sent the same request headers.
+   */
   reference?: { id: string, label: string }
   target?: number
 }
@@ -52,7 +60,6 @@ const PLUGIN: ServerConfig = { kind: 'plugin', hook: 'preHandler', verifyCacheSi
 
 const SCENARIOS: Scenario[] = [
   { id: 'bare', name: 'bare route (same JSON)', server: { kind: 'bare' }, status: 200 },
-  { id: 'bare-header', name: 'bare route, same Authorization header', server: { kind: 'bare' }, auth: 'ignored', status: 200 },
   { id: 'noop-hook', name: 'no-op preHandler (the floor of any hook)', server: { kind: 'noop-hook' }, status: 200 },
   { id: 'valid', name: 'valid token (preHandler)', server: PLUGIN, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-onrequest', name: 'valid token (onRequest)', server: { ...PLUGIN, hook: 'onRequest' }, auth: 'valid', status: 200, target: 0.85 },
@@ -67,7 +74,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'peer-jwt', name: 'peer: @fastify/jwt jwtVerify()', server: { kind: 'fastify-jwt' }, auth: 'valid', status: 200 },
   { id: 'peer-jwt-bad-signature', name: 'peer: @fastify/jwt, bad signature', server: { kind: 'fastify-jwt' }, auth: 'bad-signature', status: 401 },
   { id: 'peer-bearer-auth', name: 'peer: @fastify/bearer-auth static key', server: { kind: 'bearer-auth' }, auth: 'valid', status: 200 },
-  { id: 'example-guest', name: 'example app: GET /hello, no token', server: { kind: 'example' }, status: 200, body: '{"message":"Hello guest"}' },
+  { id: 'example-guest', name: 'example app: GET /hello, no token (a header of the same size)', server: { kind: 'example' }, padding: 'valid', status: 200, body: '{"message":"Hello guest"}' },
   { id: 'example-token', name: 'example app: GET /hello, token, user re-loaded from SQLite', server: { kind: 'example' }, auth: 'valid', status: 200, body: '{"message":"Hello alice"}', sameServerAs: 'example-guest', reference: { id: 'example-guest', label: 'no token' }, target: 0.85 }
 ]
 
@@ -110,6 +117,8 @@ interface Server {
   child: ChildProcess
   ready: ReadyMessage
   url: string
+  /** The process's bare route: the same JSON, no hook. */
+  bareUrl: string
 }
 
 function once<T> (child: ChildProcess, type: string, what: string, timeoutMs = 60_000): Promise<T> {
@@ -149,7 +158,7 @@ async function startServer (config: ServerConfig, execArgv: string[] = [], pinne
   const child = spawnTs('server.ts', [JSON.stringify(config)], execArgv)
   const ready = await once<ReadyMessage>(child, 'ready', `server ${config.kind}`)
   if (pinning !== undefined && pinned && child.pid !== undefined) pin(child.pid, pinning.server)
-  return { child, ready, url: `http://127.0.0.1:${ready.port}${ready.path}` }
+  return { child, ready, url: `http://127.0.0.1:${ready.port}${ready.path}`, bareUrl: `http://127.0.0.1:${ready.port}${ready.barePath}` }
 }
 
 /**
@@ -212,6 +221,11 @@ async function besideArgon2<T> (concurrency: number, seconds: number, work: () =
 // Measuring
 
 function headersOf (server: Server, scenario: Scenario): Record<string, string> {
+  if (scenario.padding !== undefined) {
+    const like = server.ready.headers[scenario.padding]
+    if (like === undefined) throw new Error(`${scenario.id}: the server has no "${scenario.padding}" credentials`)
+    return { 'x-padding': 'x'.repeat(like.length) }
+  }
   if (scenario.auth === undefined) return {}
   const value = server.ready.headers[scenario.auth]
   if (value === undefined) throw new Error(`${scenario.id}: the server has no "${scenario.auth}" credentials`)
@@ -235,8 +249,23 @@ function loadOf (server: Server, scenario: Scenario, seconds: number): LoadOptio
   return options
 }
 
+/** Whether a scenario is compared with the bare route of its own process (the default). */
+function inProcessReference (scenario: Scenario): boolean {
+  return scenario.reference === undefined && scenario.id !== 'bare'
+}
+
+/** The scenario's load, sent to the bare route of the same process instead: the same headers. */
+function referenceLoadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
+  return { ...loadOf(server, scenario, seconds), url: server.bareUrl }
+}
+
 /** One request before the load: the scenario must answer what it claims to measure. */
 async function sanityCheck (server: Server, scenario: Scenario): Promise<void> {
+  if (inProcessReference(scenario)) {
+    const reference = await fetch(server.bareUrl, { headers: headersOf(server, scenario) })
+    const body = await reference.text()
+    if (reference.status !== 200 || body !== '{"hello":"world"}') throw new Error(`${scenario.id}: the bare route answered ${reference.status} ${body}`)
+  }
   const response = await fetch(server.url, { headers: headersOf(server, scenario) })
   const body = await response.text()
   const problems: string[] = []
@@ -293,13 +322,45 @@ interface FloodResult {
    */
   ceiling: { perSecond: number, p50: number, p99: number }
   argon2: { perSecond: number, msPerVerify: number }
+  /** How busy the machine's CPUs were (1 = all of them), in the idle round and the flood round shown. */
+  busy: { idle: number, flood: number }
   rssMiB: number
 }
 
-async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenario[]): Promise<Map<string, { perSecond: number, p50: number, p99: number, rssMiB: number }>> {
+/** Linux CPU time counters (/proc/stat), or undefined elsewhere. */
+function cpuTimes (): { idle: number, total: number } | undefined {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
+    const total = fields.reduce((a, b) => a + b, 0)
+    return { idle: (fields[3] ?? 0) + (fields[4] ?? 0), total }
+  } catch {
+    return undefined
+  }
+}
+
+/** `work()`, and the share of the machine's CPU time that was busy meanwhile (NaN off Linux). */
+async function busyWhile<T> (work: () => Promise<T>): Promise<[T, number]> {
+  const before = cpuTimes()
+  const result = await work()
+  const after = cpuTimes()
+  if (before === undefined || after === undefined || after.total === before.total) return [result, NaN]
+  return [result, 1 - (after.idle - before.idle) / (after.total - before.total)]
+}
+
+interface Measured {
+  perSecond: number
+  p50: number
+  p99: number
+  rssMiB: number
+  /** The bare route of the same process, sent the same headers in the same rounds. */
+  reference?: { perSecond: number, p50: number, p99: number }
+}
+
+async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenario[]): Promise<Map<string, Measured>> {
   const servers = new Map<string, Server>()
   const results = new Map<string, LoadResult[]>()
-  const out = new Map<string, { perSecond: number, p50: number, p99: number, rssMiB: number }>()
+  const references = new Map<string, LoadResult[]>()
+  const out = new Map<string, Measured>()
   try {
     for (const scenario of scenarios) {
       const shared = scenario.sameServerAs === undefined ? undefined : servers.get(scenario.sameServerAs)
@@ -307,11 +368,13 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
       servers.set(scenario.id, server)
       await sanityCheck(server, scenario)
       results.set(scenario.id, [])
+      references.set(scenario.id, [])
     }
     for (const scenario of scenarios) {
       const server = servers.get(scenario.id) as Server
       onMeasuredCpu(server, true)
       await measure(load, loadOf(server, scenario, args.warmup), scenario.status, `${scenario.id} warm-up`)
+      if (inProcessReference(scenario)) await measure(load, referenceLoadOf(server, scenario, args.warmup), 200, `${scenario.id} bare route warm-up`)
       onMeasuredCpu(server, false)
     }
     // A server is stopped after the last round of the last scenario that uses it.
@@ -324,11 +387,17 @@ async function runScenarios (args: Args, load: LoadGenerator, scenarios: Scenari
         const server = servers.get(scenario.id) as Server
         onMeasuredCpu(server, true)
         const result = await measure(load, loadOf(server, scenario, args.seconds), scenario.status, scenario.id)
+        // The process's bare route right after, with the same headers: the reference of this round.
+        const reference = inProcessReference(scenario) ? await measure(load, referenceLoadOf(server, scenario, args.seconds), 200, `${scenario.id} bare route`) : undefined
         onMeasuredCpu(server, false)
         results.get(scenario.id)?.push(result)
-        console.error(`  round ${round}/${args.rounds}  ${scenario.id.padEnd(24)} ${formatRate(result.perSecond).padStart(8)} req/s  p99 ${formatMs(result.p99)}`)
+        if (reference !== undefined) references.get(scenario.id)?.push(reference)
+        console.error(`  round ${round}/${args.rounds}  ${scenario.id.padEnd(24)} ${formatRate(result.perSecond).padStart(8)} req/s  p99 ${formatMs(result.p99)}` +
+          (reference === undefined ? '' : `  (its bare route ${formatRate(reference.perSecond)} req/s)`))
         if (round === args.rounds) {
-          out.set(scenario.id, { ...summarise(results.get(scenario.id) as LoadResult[]), rssMiB: await rssMiB(server) })
+          const measured: Measured = { ...summarise(results.get(scenario.id) as LoadResult[]), rssMiB: await rssMiB(server) }
+          if (reference !== undefined) measured.reference = summarise(references.get(scenario.id) as LoadResult[])
+          out.set(scenario.id, measured)
           const left = (uses.get(server) ?? 1) - 1
           uses.set(server, left)
           if (left === 0) await stopServer(server)
@@ -361,13 +430,18 @@ async function runFlood (args: Args, load: LoadGenerator, cap: number): Promise<
     const logins: LoadResult[] = []
     const alone: LoadResult[] = []
     const ceiling: LoadResult[] = []
+    const busyIdle: number[] = []
+    const busyFlood: number[] = []
     for (let round = 1; round <= args.rounds; round++) {
-      idle.push(await protectedRun())
+      const [quiet, quietBusy] = await busyWhile(protectedRun)
+      idle.push(quiet)
+      busyIdle.push(quietBusy)
       alone.push(await loginRun())
       ceiling.push(await besideArgon2(cap, args.seconds, protectedRun))
-      const [during, login] = await Promise.all([protectedRun(), loginRun()])
+      const [[during, login], floodBusy] = await busyWhile(() => Promise.all([protectedRun(), loginRun()]))
       flood.push(during)
       logins.push(login)
+      busyFlood.push(floodBusy)
       console.error(`  round ${round}/${args.rounds}  flood cap ${cap}: idle ${formatRate(idle.at(-1)?.perSecond ?? NaN)} req/s, beside argon2 elsewhere ${formatRate(ceiling.at(-1)?.perSecond ?? NaN)} req/s, during ${formatRate(during.perSecond)} req/s (p99 ${formatMs(during.p99)}), ${login.perSecond.toFixed(1)} logins/s`)
     }
     const rss = await rssMiB(server)
@@ -378,6 +452,7 @@ async function runFlood (args: Args, load: LoadGenerator, cap: number): Promise<
       idle: summarise(idle),
       flood: summarise(flood),
       loginsPerSecond: logins[flood.indexOf(best(flood))]?.perSecond ?? NaN,
+      busy: { idle: busyIdle[idle.indexOf(best(idle))] ?? NaN, flood: busyFlood[flood.indexOf(best(flood))] ?? NaN },
       loginsAlonePerSecond: best(alone).perSecond,
       ceiling: summarise(ceiling),
       argon2,
@@ -488,29 +563,32 @@ async function main (): Promise<void> {
 
   const micro = args.only === undefined || args.only.includes('micro') ? await microCosts(args.smoke ? 2000 : 200_000) : []
 
-  const bare = measured.get('bare')?.perSecond ?? NaN
   const rows: Row[] = scenarios.map((s) => {
-    const m = measured.get(s.id) as { perSecond: number, p50: number, p99: number, rssMiB: number }
-    const base = s.reference === undefined ? bare : measured.get(s.reference.id)?.perSecond ?? NaN
-    const row: Row = { id: s.id, scenario: s.name, ...m, ratio: m.perSecond / base, reference: s.reference?.label ?? 'bare' }
+    const { reference, ...m } = measured.get(s.id) as Measured
+    const base = s.reference !== undefined
+      ? measured.get(s.reference.id)?.perSecond ?? NaN
+      : reference?.perSecond ?? m.perSecond // the bare route is its own reference
+    const row: Row = { id: s.id, scenario: s.name, ...m, referencePerSecond: base, ratio: m.perSecond / base, reference: s.reference?.label ?? 'bare' }
     if (s.target !== undefined) row.target = s.target
     return row
   })
   const extra: string[] = []
   for (const f of floods) {
     const name = f.cap === defaultHashConcurrency() ? `cap ${f.cap}, the default here` : `cap ${f.cap}`
-    rows.push({ id: `flood-${f.cap}`, scenario: `valid token during login flood (${name})`, perSecond: f.flood.perSecond, p50: f.flood.p50, p99: f.flood.p99, ratio: f.flood.perSecond / f.idle.perSecond, reference: 'idle', target: 0.7, rssMiB: f.rssMiB })
-    rows.push({ id: `ceiling-${f.cap}`, scenario: `valid token beside argon2 in another process (concurrency ${f.cap})`, perSecond: f.ceiling.perSecond, p50: f.ceiling.p50, p99: f.ceiling.p99, ratio: f.ceiling.perSecond / f.idle.perSecond, reference: 'idle', rssMiB: f.rssMiB })
+    rows.push({ id: `flood-${f.cap}`, scenario: `valid token during login flood (${name})`, perSecond: f.flood.perSecond, p50: f.flood.p50, p99: f.flood.p99, referencePerSecond: f.idle.perSecond, ratio: f.flood.perSecond / f.idle.perSecond, reference: 'idle', target: 0.7, rssMiB: f.rssMiB })
+    rows.push({ id: `ceiling-${f.cap}`, scenario: `valid token beside argon2 in another process (concurrency ${f.cap})`, perSecond: f.ceiling.perSecond, p50: f.ceiling.p50, p99: f.ceiling.p99, referencePerSecond: f.idle.perSecond, ratio: f.ceiling.perSecond / f.idle.perSecond, reference: 'idle', rssMiB: f.rssMiB })
     extra.push(`- Login flood, maxConcurrentHashes ${f.cap}, ${f.cap} concurrent logins: the protected route keeps ` +
-      `${formatRate(f.flood.perSecond)} of ${formatRate(f.idle.perSecond)} req/s idle (${Math.round(f.flood.perSecond / f.idle.perSecond * 100)} %, target 70 %); ` +
+      `${formatRate(f.flood.perSecond)} of ${formatRate(f.idle.perSecond)} req/s idle (${percent(f.flood.perSecond / f.idle.perSecond)}, target 70 %); ` +
       `p99 ${formatMs(f.flood.p99)} vs ${formatMs(f.idle.p99)} idle (${(f.flood.p99 / f.idle.p99).toFixed(1)}x, target <= 2x); ` +
       `${f.loginsPerSecond.toFixed(1)} logins/s during the flood and ${f.loginsAlonePerSecond.toFixed(1)} logins/s with no other load, ` +
       `vs ${f.argon2.perSecond.toFixed(1)} argon2 verifications/s alone at concurrency ${f.cap} ` +
-      `(${Math.round(f.loginsPerSecond / f.argon2.perSecond * 100)} % and ${Math.round(f.loginsAlonePerSecond / f.argon2.perSecond * 100)} %; ` +
+      `(${percent(f.loginsPerSecond / f.argon2.perSecond)} and ${percent(f.loginsAlonePerSecond / f.argon2.perSecond)}; ` +
       `${f.argon2.msPerVerify.toFixed(1)} ms per verification). ` +
       `The same argon2 work in another process leaves the route ${formatRate(f.ceiling.perSecond)} req/s ` +
-      `(${Math.round(f.ceiling.perSecond / f.idle.perSecond * 100)} % of idle, p99 ${formatMs(f.ceiling.p99)}): the flood reaches ` +
-      `${Math.round(f.flood.perSecond / f.ceiling.perSecond * 100)} % of what this machine leaves the route.`)
+      `(${percent(f.ceiling.perSecond / f.idle.perSecond)} of idle, p99 ${formatMs(f.ceiling.p99)}): the flood reaches ` +
+      `${percent(f.flood.perSecond / f.ceiling.perSecond)} of what this machine leaves the route. ` +
+      `The machine's ${cpus().length} CPUs were ${percent(f.busy.idle)} busy with the route idle (server and load generator) ` +
+      `and ${percent(f.busy.flood)} busy during the flood.`)
   }
 
   if (micro.length > 0) {
@@ -531,12 +609,13 @@ async function main (): Promise<void> {
     loadGenerator: loadName,
     date: new Date().toISOString().slice(0, 10),
     versions: Object.fromEntries(['fastify', '@fastify/jwt', 'fast-jwt', '@fastify/bearer-auth', 'argon2', 'autocannon'].map((n) => [n, version(n)])),
-    settings: `${CONNECTIONS} connections, best of ${args.rounds} rounds of ${args.seconds} s per scenario after ${args.warmup} s of warm-up, scenarios round-robin, each server in its own process` +
+    settings: `${CONNECTIONS} connections, best of ${args.rounds} rounds of ${args.seconds} s per scenario after ${args.warmup} s of warm-up, scenarios round-robin, each server in its own process, ` +
+      'each scenario against the bare route of its own process (same headers, right after it in every round)' +
       (pinning === undefined ? ', no CPU pinning' : `; servers pinned to CPU ${pinning.server} and wrk to CPU ${pinning.load} (taskset), except in the login flood`)
   }
   if (args.json !== undefined) writeFileSync(args.json, JSON.stringify({ machine, rows, floods }, null, 2) + '\n')
   if (!args.smoke && args.only === undefined) {
-    writeDocs(markdownSection(rows, extra, machine, 'benchmarks.svg'), svgChart(rows, 'Throughput as a share of the bare route (login flood: of the idle route)'))
+    writeDocs(markdownSection(rows, extra, machine, 'benchmarks.svg'), svgChart(rows, 'Throughput as a share of the bare route of the same process (login flood: of the idle route)'))
     console.error('wrote docs/benchmarks.md and docs/benchmarks.svg')
   }
 }

@@ -1,8 +1,9 @@
 /**
  * One benchmark server, run in its own process by bench/run.ts (so the load generator never shares
- * its event loop). Every variant answers GET /resource with the same JSON; the kind of server and its
- * options arrive as a JSON argument. It reports its port and the tokens a load generator needs over
- * IPC, and its RSS when asked.
+ * its event loop). Every variant answers GET /resource with the same JSON, and GET /bare with the
+ * same JSON and no hook at all: the reference each scenario is compared with inside its own process.
+ * The kind of server and its options arrive as a JSON argument. It reports its port and the tokens
+ * a load generator needs over IPC, and its RSS when asked.
  */
 import bearerAuth from '@fastify/bearer-auth'
 import fastifyJwt from '@fastify/jwt'
@@ -35,6 +36,8 @@ export interface ReadyMessage {
   port: number
   /** The path under load. */
   path: string
+  /** The bare route of this process: the same JSON, no hook. */
+  barePath: string
   /** Authorization header values for each path the runner can exercise. */
   headers: Record<string, string>
   /** A form body that logs in (plugin only). */
@@ -42,6 +45,7 @@ export interface ReadyMessage {
 }
 
 export const BODY = { hello: 'world' }
+export const BARE_PATH = '/bare'
 export const USERNAME = 'alice'
 export const PASSWORD = 'correct horse battery staple'
 const SECRET = randomBytes(32)
@@ -53,24 +57,18 @@ function tamper (token: string): string {
   return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
 }
 
-/** A token of the size the plugin issues, with the same claims (for the bare route to ignore). */
-function sizedToken (): string {
-  const iat = Math.floor(Date.now() / 1000)
-  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
-  const name = 'fastify-password-bearer'
-  return sign({ iss: name, sub: 'u1', aud: name, iat, exp: iat + 900, jti: randomBytes(16).toString('base64url'), client_id: name, scope: 'items:read', preferred_username: USERNAME })
-}
-
 async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
   const app = Fastify({ logger: false })
   app.get('/resource', async () => BODY)
-  return { app, headers: { ignored: `Bearer ${sizedToken()}` } }
+  app.get(BARE_PATH, async () => BODY)
+  return { app, headers: {} }
 }
 
 /** The floor of any auth hook: a preHandler that does nothing. */
 async function noopHook (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
   const app = Fastify({ logger: false })
   app.get('/resource', { preHandler: (_request, _reply, done) => { done() } }, async () => BODY)
+  app.get(BARE_PATH, async () => BODY)
   return { app, headers: {} }
 }
 
@@ -98,6 +96,7 @@ async function plugin (config: ServerConfig): Promise<{ app: FastifyInstance, he
   await app.register(fastifyPasswordBearer, options)
   const hook = config.hook ?? 'preHandler'
   app.get('/resource', { [hook]: app.authenticate }, async () => BODY)
+  app.get(BARE_PATH, async () => BODY)
   await app.ready()
 
   const loginBody = new URLSearchParams({ grant_type: 'password', username: USERNAME, password: PASSWORD }).toString()
@@ -138,6 +137,7 @@ async function fastifyJwtPeer (): Promise<{ app: FastifyInstance, headers: Recor
     }
   })
   app.get('/resource', { preHandler: (app as unknown as { authenticate: never }).authenticate }, async () => BODY)
+  app.get(BARE_PATH, async () => BODY)
   await app.ready()
   const token = app.jwt.sign({ sub: 'u1', scope: 'items:read' }, { expiresIn: 900 })
   return { app, headers: { valid: `Bearer ${token}`, 'bad-signature': `Bearer ${tamper(token)}` } }
@@ -145,19 +145,26 @@ async function fastifyJwtPeer (): Promise<{ app: FastifyInstance, headers: Recor
 
 async function bearerAuthPeer (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
   const app = Fastify({ logger: false })
-  await app.register(bearerAuth, { keys: new Set([STATIC_KEY]) })
-  app.get('/resource', async () => BODY)
+  // In its own context, as its README shows for protecting some routes: the bare route stays bare.
+  await app.register(async (scope) => {
+    await scope.register(bearerAuth, { keys: new Set([STATIC_KEY]) })
+    scope.get('/resource', async () => BODY)
+  })
+  app.get(BARE_PATH, async () => BODY)
   return { app, headers: { valid: `Bearer ${STATIC_KEY}` } }
 }
 
 /**
  * The bundled example app (examples/app.ts) as `npm run example` builds it, without its log lines:
- * GET /hello answers guests and users alike, and with a token re-loads the user from SQLite.
+ * GET /hello answers guests and users alike, and with a token re-loads the user from SQLite. Its
+ * own guest request is the reference of the request with a token; the bare route is added for the
+ * guest request's.
  */
 async function example (): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-example-'))
   const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false })
   app.addHook('onClose', async () => { rmSync(dir, { recursive: true, force: true }) })
+  app.get(BARE_PATH, { schema: { hide: true } }, async () => BODY)
   const login = await app.inject({
     method: 'POST',
     url: '/token',
@@ -187,7 +194,7 @@ async function main (): Promise<void> {
   await built.app.listen({ host: '127.0.0.1', port: 0 })
   const address = built.app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', headers: built.headers }
+  const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', barePath: BARE_PATH, headers: built.headers }
   if (built.loginBody !== undefined) ready.loginBody = built.loginBody
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss })
