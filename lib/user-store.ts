@@ -40,27 +40,18 @@ export function awaitStore<T> (
   onValue: (value: T) => void,
   onError: (err: Error & { code?: string }) => void
 ): void {
-  let settled = false
-  const id = deadlines.start(() => {
-    if (settled) return
-    settled = true
-    onError(new UserStoreTimeoutError(deadlines.ms))
-  })
-  const fail = (cause: unknown): void => {
-    if (settled) return
-    settled = true
-    deadlines.cancel(id)
-    onError(storeError(cause))
-  }
+  // The wait is the only state: whichever ends it first (the store's answer or the deadline)
+  // settles, and `end()` tells any later one that it came too late.
+  const wait = deadlines.start(() => { onError(new UserStoreTimeoutError(deadlines.ms)) })
   try {
     pending.then((value) => {
-      if (settled) return
-      settled = true
-      deadlines.cancel(id)
-      onValue(value)
-    }, fail)
+      if (deadlines.end(wait)) onValue(value)
+    }, (cause: unknown) => {
+      if (deadlines.end(wait)) onError(storeError(cause))
+    })
   } catch (cause) {
-    fail(cause) // a thenable whose then() throws
+    // A thenable whose then() throws.
+    if (deadlines.end(wait)) onError(storeError(cause))
   }
 }
 

@@ -12,19 +12,20 @@ t.test('waits expire at their own deadlines, in order; cancelled ones never', as
   let now = 0
   const deadlines = new Deadlines(20, () => now)
   const expired: string[] = []
-  deadlines.start(() => { expired.push('a') })
+  const a = deadlines.start(() => { expired.push('a') })
   const b = deadlines.start(() => { expired.push('b') })
   now = 10
   deadlines.start(() => { expired.push('c') }) // due at 30
   t.equal(deadlines.pending, 3)
-  deadlines.cancel(b)
-  deadlines.cancel(12345) // unknown: ignored
+  t.equal(deadlines.end(b), true, 'a pending wait ends')
+  t.equal(deadlines.end(b), false, 'a wait ends once')
   t.equal(deadlines.pending, 2)
 
   now = 20 // a is due, c is not
   await sleep(40)
   t.same(expired, ['a'])
   t.equal(deadlines.pending, 1)
+  t.equal(deadlines.end(a), false, 'an expired wait has ended')
 
   now = 29
   await sleep(40)
@@ -32,6 +33,24 @@ t.test('waits expire at their own deadlines, in order; cancelled ones never', as
   now = 30
   await sleep(40)
   t.same(expired, ['a', 'c'], 'c expired at its own deadline')
+  t.equal(deadlines.pending, 0)
+})
+
+t.test('waits end in any order, and the rest still expire in theirs', async (t) => {
+  let now = 0
+  const deadlines = new Deadlines(10, () => now)
+  const expired: number[] = []
+  const waits = Array.from({ length: 6 }, (_, i) => { now = i; return deadlines.start(() => { expired.push(i) }) })
+  // First, last and middle ones end early; 1, 3 and 4 stay.
+  for (const i of [0, 5, 2]) t.equal(deadlines.end(waits[i] as typeof waits[number]), true)
+  t.equal(deadlines.pending, 3)
+  now = 100
+  await sleep(30)
+  t.same(expired, [1, 3, 4])
+  t.equal(deadlines.pending, 0)
+  const later = deadlines.start(() => { expired.push(6) })
+  t.equal(deadlines.pending, 1, 'the list is usable again once emptied')
+  t.equal(deadlines.end(later), true)
   t.equal(deadlines.pending, 0)
 })
 
