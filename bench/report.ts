@@ -56,9 +56,14 @@ function ratioCell (row: Row): string {
   return `${value}${ref} (target ${Math.round(row.target * 100)} %${row.ratio >= row.target ? ', met' : ', missed'})`
 }
 
+/** A row's cells, in the order of both tables' headers. */
+function cellsOf (r: Row): string[] {
+  return [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), formatRate(r.referencePerSecond), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB']
+}
+
 export function tableLines (rows: Row[]): string[] {
   const header = ['scenario', 'req/s', 'p50', 'p99', 'reference req/s', 'ratio to reference', 'RSS']
-  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), formatRate(r.referencePerSecond), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
+  const cells = rows.map(cellsOf)
   return [header, ...cells].map((c) => '| ' + c.join(' | ') + ' |')
     .flatMap((line, i) => (i === 0 ? [line, '|' + header.map((_, j) => (j === 0 ? ' --- ' : ' ---: ')).join('|') + '|'] : [line]))
 }
@@ -66,7 +71,7 @@ export function tableLines (rows: Row[]): string[] {
 /** Plain-text table for the console. */
 export function consoleTable (rows: Row[]): string {
   const header = ['scenario', 'req/s', 'p50', 'p99', 'reference', 'ratio', 'RSS']
-  const cells = rows.map((r) => [r.scenario, formatRate(r.perSecond), formatMs(r.p50), formatMs(r.p99), formatRate(r.referencePerSecond), ratioCell(r), r.rssMiB.toFixed(0) + ' MiB'])
+  const cells = rows.map(cellsOf)
   const all = [header, ...cells]
   const widths = header.map((_, j) => Math.max(...all.map((c) => (c[j] as string).length)))
   return all.map((c) => c.map((cell, j) => (j === 0 || j === 5 ? cell.padEnd(widths[j] as number) : cell.padStart(widths[j] as number))).join('  ')).join('\n')
