@@ -5,7 +5,7 @@
  */
 import { createSigner, createVerifier } from 'fast-jwt'
 import { randomBytes } from 'node:crypto'
-import { createClaimsReader } from '../lib/claims-reader.js'
+import { createClaimsReader } from '../lib/resource/claims-reader.js'
 
 export interface MicroResult {
   name: string

@@ -2,10 +2,10 @@ import { fastifyPasswordBearer } from './plugin.js'
 
 export default fastifyPasswordBearer
 export { fastifyPasswordBearer }
-export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './password.js'
-export { securityScheme } from './openapi.js'
+export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './endpoint/password-hash.js'
+export { securityScheme } from './openapi/openapi.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
-export { parseAuthorization, buildChallenge } from './bearer-token.js'
+export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -17,13 +17,13 @@ export {
   TOKEN_ERRORS
 } from './errors.js'
 
-export type { HashOptions } from './password.js'
-export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './rate-limit.js'
-export type { OAuth2PasswordScheme } from './openapi.js'
+export type { HashOptions } from './endpoint/password-hash.js'
+export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle.js'
+export type { OAuth2PasswordScheme } from './openapi/openapi.js'
 export type { SafeRequestLog } from './log.js'
-export type { BearerCredentials, ChallengeParams } from './bearer-token.js'
+export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
-export type { TokenResponse } from './token-route.js'
+export type { TokenResponse } from './endpoint/route.js'
 export type {
   AccessTokenClaims,
   AuthenticateHook,

@@ -4,8 +4,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { InvalidOptionError } from './errors.js'
-import { DEFAULT_HASH_OPTIONS, type HashOptions } from './password.js'
-import { resolveRateLimit, type ResolvedRateLimit } from './rate-limit.js'
+import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
+import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle.js'
 import { isScopeToken } from './scopes.js'
 import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
 

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import type { HashOptions } from './password.js'
-import type { RateLimitOptions } from './rate-limit.js'
+import type { HashOptions } from './endpoint/password-hash.js'
+import type { RateLimitOptions } from './endpoint/throttle.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.

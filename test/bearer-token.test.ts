@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildChallenge, parseAuthorization, quoteString } from '../lib/bearer-token.js'
+import { buildChallenge, parseAuthorization, quoteString } from '../lib/resource/bearer-token.js'
 
 t.test('parseAuthorization accepts the Bearer scheme in any case with one or more spaces', async (t) => {
   t.same(parseAuthorization('Bearer abc.def.ghi'), { kind: 'token', token: 'abc.def.ghi' })

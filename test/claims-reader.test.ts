@@ -1,7 +1,7 @@
 import { createSigner, createVerifier } from 'fast-jwt'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createClaimsReader, LruCache } from '../lib/claims-reader.js'
+import { createClaimsReader, LruCache } from '../lib/resource/claims-reader.js'
 
 const secret = randomBytes(32)
 const sign = createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })

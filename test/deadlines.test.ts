@@ -3,7 +3,7 @@
  * own deadline (not at the first one's), unless cancelled.
  */
 import t from 'tap'
-import { Deadlines } from '../lib/deadlines.js'
+import { Deadlines } from '../lib/stores/deadlines.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -2,9 +2,9 @@
 // canonical-JWS check and the token-request parser.
 import fc from 'fast-check'
 import t from 'tap'
-import { isCanonicalJws, parseAuthorization } from '../lib/bearer-token.js'
+import { isCanonicalJws, parseAuthorization } from '../lib/resource/bearer-token.js'
 import { OAuthError, TOKEN_ERRORS } from '../lib/errors.js'
-import { parseTokenRequest } from '../lib/token-request.js'
+import { parseTokenRequest } from '../lib/endpoint/request.js'
 
 const B64TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/'
 const b64token = fc.tuple(

@@ -3,8 +3,8 @@
  * whatever the store's promise or thenable does.
  */
 import t from 'tap'
-import { Deadlines } from '../lib/deadlines.js'
-import { awaitStore } from '../lib/user-store.js'
+import { Deadlines } from '../lib/stores/deadlines.js'
+import { awaitStore } from '../lib/stores/user-store.js'
 
 interface Outcome { value?: unknown, code?: string, cause?: unknown, calls: number }
 

@@ -14,7 +14,7 @@
  *    judge of what is accepted; the pre-checks only ever refuse earlier.
  */
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
-import type { AccessTokenClaims } from './types.js'
+import type { AccessTokenClaims } from '../types.js'
 
 export interface ClaimsReaderOptions {
   /** The full verifier: returns the claims or throws. */

@@ -4,12 +4,12 @@
  * about the same time and give the same answer.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { OAuthError, UserStoreError } from './errors.js'
-import type { Deadlines } from './deadlines.js'
+import { OAuthError, UserStoreError } from '../errors.js'
+import type { Deadlines } from '../stores/deadlines.js'
 import type { Limiter } from './limiter.js'
-import { hashPassword, isArgon2Hash, needsRehash, verifyPassword, type HashOptions } from './password.js'
-import type { StoredUser, UserStore } from './types.js'
-import { callStore, isStoredUser } from './user-store.js'
+import { hashPassword, isArgon2Hash, needsRehash, verifyPassword, type HashOptions } from './password-hash.js'
+import type { StoredUser, UserStore } from '../types.js'
+import { callStore, isStoredUser } from '../stores/user-store.js'
 
 /** Why a login failed: for logs and metrics only, never for the client. */
 export type LoginFailure = 'unknown_user' | 'bad_password' | 'disabled' | 'no_password'

@@ -5,13 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { BEARER_WITHOUT_TOKEN, bearerCandidate, buildChallenge, isB64Token, NOT_BEARER } from './bearer-token.js'
-import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeoutError, type ResourceErrorCode } from './errors.js'
-import type { HookSecurity } from './openapi.js'
-import type { ResolvedOptions } from './options.js'
+import { InvalidOptionError, RESOURCE_ERRORS, UnknownScopeError, UserStoreTimeoutError, type ResourceErrorCode } from '../errors.js'
+import type { HookSecurity } from '../openapi/openapi.js'
+import type { ResolvedOptions } from '../options.js'
 import { createClaimsReader } from './claims-reader.js'
-import type { Deadlines } from './deadlines.js'
-import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from './types.js'
-import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from './user-store.js'
+import type { Deadlines } from '../stores/deadlines.js'
+import type { AccessTokenClaims, AuthenticateHook, LoadedUser, PasswordBearerUser } from '../types.js'
+import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../stores/user-store.js'
 
 /** What a failed `loadUser` call becomes: a coded error, its cause kept for the logs. */
 type StoreFailure = Error & { code?: string }

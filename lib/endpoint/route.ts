@@ -5,14 +5,14 @@
 import formbody from '@fastify/formbody'
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifySchema, FastifyReply, FastifyRequest } from 'fastify'
 import { randomBytes } from 'node:crypto'
-import { OAuthError, UserStoreTimeoutError } from './errors.js'
-import { checkCredentials, rehashIfNeeded, type LoginDeps } from './login.js'
-import { serializeRequest } from './log.js'
-import { tokenRouteSchema, addSecurityScheme } from './openapi.js'
-import type { ResolvedOptions } from './options.js'
-import { createThrottle } from './rate-limit.js'
-import { grantScopes } from './scopes.js'
-import { parseTokenRequest } from './token-request.js'
+import { OAuthError, UserStoreTimeoutError } from '../errors.js'
+import { checkCredentials, rehashIfNeeded, type LoginDeps } from './credentials.js'
+import { serializeRequest } from '../log.js'
+import { tokenRouteSchema, addSecurityScheme } from '../openapi/openapi.js'
+import type { ResolvedOptions } from '../options.js'
+import { createThrottle } from './throttle.js'
+import { grantScopes } from '../scopes.js'
+import { parseTokenRequest } from './request.js'
 
 /** What the token route needs from the plugin. */
 export interface TokenRouteDeps {

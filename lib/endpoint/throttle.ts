@@ -11,7 +11,7 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
-import { InvalidOptionError, OAuthError } from './errors.js'
+import { InvalidOptionError, OAuthError } from '../errors.js'
 
 /** A counter store as @fastify/rate-limit defines it (its LocalStore and RedisStore, or your own). */
 export interface RateLimitStore {

@@ -2,8 +2,8 @@
  * Pure parsing of a password-grant token request (RFC 6749 §4.3.2, §2.3.1): the form body and the
  * optional HTTP Basic client credentials. Throws {@link OAuthError} for anything the RFC refuses.
  */
-import { OAuthError } from './errors.js'
-import { parseScope } from './scopes.js'
+import { OAuthError } from '../errors.js'
+import { parseScope } from '../scopes.js'
 
 /** A well-formed password-grant request. */
 export interface TokenRequest {

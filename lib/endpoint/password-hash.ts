@@ -4,7 +4,7 @@
  */
 import argon2 from 'argon2'
 import { randomBytes } from 'node:crypto'
-import { InvalidHashError, InvalidPasswordError } from './errors.js'
+import { InvalidHashError, InvalidPasswordError } from '../errors.js'
 
 /** argon2id cost parameters. */
 export interface HashOptions {

@@ -3,8 +3,8 @@
  * throws, hangs or returns a malformed record becomes a coded error, never a crash.
  */
 import type { Deadlines } from './deadlines.js'
-import { UserStoreError, UserStoreTimeoutError } from './errors.js'
-import type { StoredUser } from './types.js'
+import { UserStoreError, UserStoreTimeoutError } from '../errors.js'
+import type { StoredUser } from '../types.js'
 
 /**
  * Calls into the store and awaits its answer until the deadline in `deadlines`. A throw or

@@ -3,7 +3,7 @@
  * and `security` requirements on every route protected by the plugin's hooks.
  */
 import type { RouteOptions } from 'fastify'
-import type { ResolvedOptions } from './options.js'
+import type { ResolvedOptions } from '../options.js'
 
 /** An OpenAPI 3 OAuth2 password-flow security scheme object. */
 export interface OAuth2PasswordScheme {
