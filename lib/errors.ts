@@ -43,6 +43,12 @@ export const UserStoreTimeoutError = createError<[number]>(
   503
 )
 
+/**
+ * Retry-After delays, in seconds: after a store (user store, throttle counters) did not answer, and
+ * after the argon2 queue was full (a slot frees within one verification).
+ */
+export const RETRY_AFTER = Object.freeze({ storeDown: '5', hashQueueFull: '1' })
+
 /** The codes of every error class above: `switch (err.code)` over this union. */
 export type PasswordBearerErrorCode =
   | 'FST_PWB_INVALID_OPTION'

@@ -3,7 +3,7 @@ import { fastifyPasswordBearer } from './plugin.js'
 export default fastifyPasswordBearer
 export { fastifyPasswordBearer }
 export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './endpoint/password-hash.js'
-export { securityScheme } from './openapi/openapi.js'
+export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export {
@@ -18,12 +18,12 @@ export {
 } from './errors.js'
 
 export type { HashOptions } from './endpoint/password-hash.js'
-export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle.js'
-export type { OAuth2PasswordScheme } from './openapi/openapi.js'
+export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle-options.js'
+export type { OAuth2PasswordScheme } from './openapi/scheme.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
-export type { TokenResponse } from './endpoint/route.js'
+export type { TokenResponse } from './endpoint/issue.js'
 export type {
   AccessTokenClaims,
   AuthenticateHook,

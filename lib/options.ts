@@ -3,37 +3,62 @@
  * `FST_PWB_INVALID_OPTION`, naming the option and what it accepts.
  */
 import { availableParallelism } from 'node:os'
-import { InvalidOptionError } from './errors.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
-import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle.js'
+import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
+import { InvalidOptionError } from './errors.js'
+import { describe, integerOption as int, unknownKeys } from './option-values.js'
 import { isScopeToken } from './scopes.js'
 import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
 
-/** Options after defaults are applied. */
-export interface ResolvedOptions {
+/** What the token format needs: the key, and the claims every token must carry. */
+export interface FormatOptions {
   secret: string | Buffer
+  issuer: string
+  audience: string
+  clockTolerance: number
+}
+
+/** What every part reads. */
+export interface SharedOptions {
+  scopes: Record<string, string>
+  knownScopes: ReadonlySet<string>
+  /** The `realm` of challenges (RFC 6750 §3, and Basic on the token route). */
+  realm: string
+  /** The time limit of every user-store call, in milliseconds. */
+  userLookupTimeout: number
+  securitySchemeName: string
+}
+
+/** What the token endpoint needs. */
+export interface EndpointOptions extends SharedOptions {
   users: UserStore
   tokenUrl: string
   accessTokenTtl: number
-  issuer: string
-  audience: string
   clientId: string
-  clockTolerance: number
-  scopes: Record<string, string>
-  knownScopes: ReadonlySet<string>
-  loadUser: LoadUser | undefined
-  realm: string
   passwordMaxLength: number
   usernameMaxLength: number
   hash: Required<HashOptions>
   maxConcurrentHashes: number
   maxQueuedHashes: number
-  userLookupTimeout: number
   tokenBodyLimit: number
-  securitySchemeName: string
-  verifyCacheSize: number
   rateLimit: ResolvedRateLimit | false
 }
+
+/** What the resource-side hooks need. */
+export interface ResourceOptions extends SharedOptions {
+  loadUser: LoadUser | undefined
+  verifyCacheSize: number
+}
+
+/** Options after defaults are applied. */
+export type ResolvedOptions = FormatOptions & EndpointOptions & ResourceOptions
+
+/** Every top-level option name. */
+export const OPTION_NAMES = Object.freeze([
+  'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
+  'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'maxConcurrentHashes', 'maxQueuedHashes',
+  'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit'
+] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
 /**
  * argon2 verifications at once: one core less than the machine has (the event loop keeps one to
@@ -69,14 +94,6 @@ const MIN_SECRET_BYTES = 32
 // Printable ASCII without '"' and '\\': safe in headers, JSON claims and quoted-strings.
 const SAFE_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 
-function int (name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `expected an integer from ${min} to ${max}, got ${describe(value)}`)
-  }
-  return value
-}
-
 function text (name: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback
   if (typeof value !== 'string' || !SAFE_TEXT.test(value)) {
@@ -85,18 +102,12 @@ function text (name: string, value: unknown, fallback: string): string {
   return value
 }
 
-function describe (value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value === 'string') return `a string of length ${value.length}`
-  if (typeof value === 'number') return String(value)
-  return `a value of type ${typeof value}`
-}
-
 /** Applies defaults and validates every option; throws `FST_PWB_INVALID_OPTION`. */
 export function resolveOptions (options: FastifyPasswordBearerOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'expected an object with at least "secret" and "users"')
   }
+  unknownKeys('', options, OPTION_NAMES)
   const { secret, users, loadUser, scopes = {}, hash = {} } = options
 
   if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) {
@@ -137,6 +148,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
   if (hash === null || typeof hash !== 'object') {
     throw new InvalidOptionError('hash', 'expected an object { memoryCost, timeCost, parallelism }')
   }
+  unknownKeys('hash', hash, ['memoryCost', 'timeCost', 'parallelism'])
 
   return {
     secret,

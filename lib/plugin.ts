@@ -1,19 +1,19 @@
 /**
- * Wiring only: validates options, registers @fastify/jwt and the token route in a child context,
- * decorates the app with the hooks, and marks protected routes for @fastify/swagger.
+ * Wiring only: validates options, builds the token format, registers the token route in a child
+ * context, decorates the app with the hooks, and marks protected routes for @fastify/swagger.
  */
-import fastifyJwt, { type FastifyJWTOptions, type JWT } from '@fastify/jwt'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { createAuthenticators } from './resource/hooks.js'
-import { isCanonicalJws } from './resource/bearer-token.js'
-import { Deadlines } from './stores/deadlines.js'
+import { createAccessTokenFormat } from './access-token/format.js'
 import { Limiter } from './endpoint/limiter.js'
-import { serializeRequest } from './log.js'
-import { markProtectedRoute, routeProtection } from './openapi/openapi.js'
-import { resolveOptions } from './options.js'
 import { createDummyHash } from './endpoint/password-hash.js'
 import { tokenRoute } from './endpoint/route.js'
+import { serializeRequest } from './log.js'
+import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
+import { resolveOptions } from './options.js'
+import { createAuthenticators } from './resource/hooks.js'
+import { createTokenReader } from './resource/verified-tokens.js'
+import { Deadlines } from './stores/deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
 
 declare module 'fastify' {
@@ -33,72 +33,37 @@ declare module 'fastify' {
   }
 }
 
-// fast-jwt's signer takes `typ`; @fastify/jwt's types do not list it.
-const SIGN_OPTIONS = { algorithm: 'HS256', typ: 'at+jwt' } as FastifyJWTOptions['sign']
-
-const JWT_NAMESPACE = 'passwordBearer'
-
 const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
-  const limiter = new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes)
-  // The time limit (userLookupTimeout) of every user-store call, on the token route and in
-  // loadUser alike, kept with one timer.
+  const format = createAccessTokenFormat(options)
+  // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
-  const dummyHash = await createDummyHash(options.hash)
   const openapi = fastify.hasDecorator('swagger')
 
-  let verify: ((token: string) => unknown) | undefined
-
-  // @fastify/jwt lives in this child context: its decorators (fastify.jwt, request.user, ...) do not
-  // leak to the app, which may register @fastify/jwt for its own purposes.
+  // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
+  // local to it and never touch the app's other routes.
   await fastify.register(async function passwordBearerToken (child) {
-    // The namespace and decorator names keep clear of an app that registered @fastify/jwt itself
-    // (whose decorators this child context inherits).
-    await child.register(fastifyJwt, {
-      namespace: JWT_NAMESPACE,
-      decoratorName: 'passwordBearerUser',
-      jwtVerify: 'passwordBearerJwtVerify',
-      jwtDecode: 'passwordBearerJwtDecode',
-      jwtSign: 'passwordBearerJwtSign',
-      secret: options.secret,
-      sign: SIGN_OPTIONS,
-      verify: {
-        algorithms: ['HS256'],
-        allowedIss: options.issuer,
-        allowedAud: options.audience,
-        checkTyp: 'at+jwt',
-        requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
-        clockTolerance: options.clockTolerance * 1000,
-        // Verified tokens are cached in front of fast-jwt (claims-reader.ts, verifyCacheSize): its own
-        // cache would hash every token and also keep failures, which a token spray could fill.
-        cache: false
-      }
-    })
-    const jwt = (child.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE] as JWT
-    verify = (token) => {
-      // fast-jwt decodes base64url leniently and checks `iat` only with maxAge: both are enforced here.
-      if (!isCanonicalJws(token)) throw new Error('not a canonical compact JWS')
-      const claims = jwt.verify<Record<string, unknown>>(token)
-      if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) throw new Error('iat is not a number')
-      return claims
-    }
     await tokenRoute(child, {
       options,
       openapi,
-      sign: (payload) => jwt.sign(payload),
+      format,
       login: {
         users: options.users,
-        limiter,
-        dummyHash,
+        limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
+        dummyHash: await createDummyHash(options.hash),
         hash: options.hash,
         deadlines: storeDeadlines
       }
     })
   })
 
-  // The child context above is loaded (awaited), so `verify` is set. It accepts HS256 with
-  // options.secret only, so the hooks may refuse a token whose HMAC does not match before calling it.
-  const hooks = createAuthenticators(options, verify as (token: string) => unknown, storeDeadlines, options.secret)
+  const hooks = createAuthenticators({
+    realm: options.realm,
+    knownScopes: options.knownScopes,
+    loadUser: options.loadUser,
+    readToken: createTokenReader(format, options.verifyCacheSize),
+    deadlines: storeDeadlines
+  })
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)

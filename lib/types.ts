@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { HashOptions } from './endpoint/password-hash.js'
-import type { RateLimitOptions } from './endpoint/throttle.js'
+import type { RateLimitOptions } from './endpoint/throttle-options.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.
@@ -44,7 +44,11 @@ export interface PasswordBearerUser {
   scopes: string[]
 }
 
-/** The claims of a verified access token (RFC 9068 §2.2). */
+/**
+ * The claims of a verified access token (RFC 9068 §2.2). Verification requires `iss`, `sub`, `aud`,
+ * `exp`, `iat` and `jti`; the others are in every token this plugin issues, but a token from
+ * another issuer sharing the key may lack them, so they are typed as optional.
+ */
 export interface AccessTokenClaims {
   iss: string
   sub: string
@@ -52,9 +56,10 @@ export interface AccessTokenClaims {
   iat: number
   exp: number
   jti: string
-  client_id: string
+  nbf?: number
+  client_id?: string
   /** Space-separated granted scopes. */
-  scope: string
+  scope?: string
   preferred_username?: string
   [claim: string]: unknown
 }

@@ -88,3 +88,20 @@ t.test('the default argon2 concurrency leaves a core to the event loop and a thr
   t.equal(defaultHashConcurrency(8, 4), 3, 'capped by the default pool of 4')
   t.equal(defaultHashConcurrency(8, 16), 7, 'a larger pool')
 })
+
+t.test('an unknown option name fails registration, naming the nearest known option', async (t) => {
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ accessTokenTTL: 60 }, 'accessTokenTTL', /did you mean "accessTokenTtl"\?/],
+    [{ tokenURL: '/login' }, 'tokenURL', /did you mean "tokenUrl"\?/],
+    [{ scope: {} }, 'scope', /did you mean "scopes"\?/],
+    [{ hash: { memorycost: 1 << 16 } }, 'hash.memorycost', /did you mean "memoryCost"\?/],
+    [{ rateLimit: { usernme: false } }, 'rateLimit.usernme', /did you mean "username"\?/],
+    [{ somethingElseEntirely: true }, 'somethingElseEntirely', /known: secret, users, tokenUrl/]
+  ]
+  for (const [extra, name, hint] of cases) {
+    const err = await register({ secret: SECRET, users, ...extra }) as { code?: string, message?: string }
+    t.equal(err?.code, 'FST_PWB_INVALID_OPTION', name)
+    t.match(err?.message, `"${name}"`, `${name} is named`)
+    t.match(err?.message, hint, `${name}: the hint`)
+  }
+})

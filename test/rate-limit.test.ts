@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
-import type { RateLimitStore } from '../lib/endpoint/throttle.js'
+import type { RateLimitStore } from '../lib/endpoint/throttle-options.js'
 import { buildApp, FORM, SCOPES, SECRET, secretHash } from './support.js'
 
 type Res = { statusCode: number, headers: Record<string, unknown>, body: string, json: () => unknown }

@@ -4,7 +4,7 @@
  * about the same time and give the same answer.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import { OAuthError, UserStoreError } from '../errors.js'
+import { OAuthError, RETRY_AFTER, UserStoreError } from '../errors.js'
 import type { Deadlines } from '../stores/deadlines.js'
 import type { Limiter } from './limiter.js'
 import { hashPassword, isArgon2Hash, needsRehash, verifyPassword, type HashOptions } from './password-hash.js'
@@ -29,7 +29,7 @@ export interface LoginDeps {
 
 function busy (): OAuthError {
   return new OAuthError('temporarily_unavailable', 'Too many logins at once: retry after the Retry-After delay',
-    { 'retry-after': '1' }, { reason: 'busy' })
+    { 'retry-after': RETRY_AFTER.hashQueueFull }, { reason: 'busy' })
 }
 
 /** Runs one argon2 verification under the concurrency cap; 503 when the cap and queue are full. */

@@ -1,110 +1,99 @@
 /**
- * Pure parsing of a password-grant token request (RFC 6749 §4.3.2, §2.3.1): the form body and the
- * optional HTTP Basic client credentials. Throws {@link OAuthError} for anything the RFC refuses.
+ * Pure parsing of a token request (RFC 6749 §3.2, §2.3.1): the form parameters every grant shares
+ * (`grant_type`, the client's credentials, `scope`) and the optional HTTP Basic client credentials.
+ * What a grant reads besides is parsed by the grant. Throws {@link OAuthError} for anything the RFC
+ * refuses.
  */
 import { OAuthError } from '../errors.js'
 import { parseScope } from '../scopes.js'
+import type { Grant } from './grants/grant.js'
 
-/** A well-formed password-grant request. */
-export interface TokenRequest {
-  username: string
-  password: string
-  /** Requested scopes; `null` when no (or an empty) `scope` parameter was sent. */
-  scope: string[] | null
-}
+/** The form parameters of a token request, each sent at most once. */
+export type TokenParams = Readonly<Record<string, string | undefined>>
 
-/** Limits applied while parsing. */
-export interface TokenRequestLimits {
-  usernameMaxLength: number
-  passwordMaxLength: number
-  realm: string
-}
+const COMMON_PARAMS = ['grant_type', 'client_id', 'client_secret', 'scope'] as const
 
-const PARAMS = ['grant_type', 'username', 'password', 'scope', 'client_id', 'client_secret'] as const
-type Param = typeof PARAMS[number]
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/
-
-function invalid (description: string): OAuthError {
+export function invalidRequest (description: string): OAuthError {
   return new OAuthError('invalid_request', description)
 }
 
 /**
- * Reads HTTP Basic client credentials (RFC 6749 §2.3.1). Swagger UI sends `Basic Og==` (an empty
- * client id and secret): that, like no header or another scheme, means "no client authentication".
- * A client secret is refused: this server registers no confidential clients.
+ * The `invalid_client` answer: this server registers no confidential clients, so any client
+ * secret is refused, with the Basic challenge RFC 6749 §5.2 asks for.
  */
-function checkClientAuthentication (authorization: string | undefined, realm: string): void {
-  if (authorization === undefined) return
-  const match = /^basic +(.*)$/i.exec(authorization)
-  if (match === null) return
-  const encoded = match[1] as string
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
-    throw invalid('The Authorization header is not valid HTTP Basic credentials')
-  }
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  if (colon === -1) throw invalid('The Basic credentials have no colon between client id and secret')
-  const secret = decoded.slice(colon + 1)
-  if (secret.length > 0) {
-    throw new OAuthError('invalid_client', 'Client authentication is not supported: send no client secret',
-      { 'www-authenticate': `Basic realm="${realm}"` })
-  }
+export function invalidClient (realm: string, what: string): OAuthError {
+  return new OAuthError('invalid_client', `Client authentication is not supported: send no ${what}`,
+    { 'www-authenticate': `Basic realm="${realm}"` })
 }
 
 /**
- * Validates a parsed `application/x-www-form-urlencoded` body and returns the credentials.
+ * Reads the parameters a token request may carry: the shared ones and `grantParams`. A parameter
+ * sent twice, or with brackets that made the body parser build an array or object, is refused.
  *
- * @example parseTokenRequest({ grant_type: 'password', username: 'alice', password: 'secret' }, undefined, limits)
+ * @example readTokenParams({ grant_type: 'password', username: 'alice' }, ['username', 'password'])
  */
-export function parseTokenRequest (
-  body: unknown,
-  authorization: string | undefined,
-  limits: TokenRequestLimits
-): TokenRequest {
+export function readTokenParams (body: unknown, grantParams: readonly string[]): TokenParams {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw invalid('Send grant_type, username and password as an application/x-www-form-urlencoded body')
+    throw invalidRequest('Send the token request as an application/x-www-form-urlencoded body')
   }
-  const params: Partial<Record<Param, string>> = {}
-  for (const name of PARAMS) {
+  const params: Record<string, string> = {}
+  for (const name of [...COMMON_PARAMS, ...grantParams]) {
     if (!Object.prototype.hasOwnProperty.call(body, name)) continue
     const value = (body as Record<string, unknown>)[name]
-    if (typeof value !== 'string') throw invalid(`The ${name} parameter must be sent exactly once`)
+    if (typeof value !== 'string') throw invalidRequest(`The ${name} parameter must be sent exactly once`)
     params[name] = value
   }
+  return params
+}
 
-  const grantType = params.grant_type
-  if (grantType === undefined || grantType === '') throw invalid('The grant_type parameter is required: send grant_type=password')
-  if (grantType !== 'password') {
-    throw new OAuthError('unsupported_grant_type', 'Only grant_type=password is supported by this token endpoint')
+/**
+ * Checks the client's authentication (RFC 6749 §2.3.1). Swagger UI sends `Basic Og==` (an empty
+ * client id and secret): that, like no header or another scheme, means "no client authentication".
+ */
+export function checkClientAuthentication (authorization: string | undefined, params: TokenParams, realm: string): void {
+  if (authorization !== undefined) {
+    const match = /^basic +(.*)$/i.exec(authorization)
+    if (match !== null) {
+      const encoded = match[1] as string
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+        throw invalidRequest('The Authorization header is not valid HTTP Basic credentials')
+      }
+      const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      if (colon === -1) throw invalidRequest('The Basic credentials have no colon between client id and secret')
+      if (decoded.length > colon + 1) throw invalidClient(realm, 'client secret')
+    }
   }
+  if (params.client_secret !== undefined && params.client_secret !== '') throw invalidClient(realm, 'client_secret')
+}
 
-  checkClientAuthentication(authorization, limits.realm)
-  if (params.client_secret !== undefined && params.client_secret !== '') {
-    throw new OAuthError('invalid_client', 'Client authentication is not supported: send no client_secret',
-      { 'www-authenticate': `Basic realm="${limits.realm}"` })
+/** The requested scopes; `null` when no (or an empty) `scope` parameter was sent. */
+export function requestedScopes (params: TokenParams): string[] | null {
+  if (params.scope === undefined) return null
+  const parsed = parseScope(params.scope)
+  if (parsed === null) throw new OAuthError('invalid_scope', 'The scope parameter has characters outside the RFC 6749 scope syntax')
+  return parsed.length > 0 ? parsed : null
+}
+
+/**
+ * Parses a token request for one of `grants`: the shared parameters, `grant_type`, the client's
+ * authentication, then the grant's own parameters.
+ */
+export function parseTokenRequest<G extends Grant<unknown>> (
+  body: unknown,
+  authorization: string | undefined,
+  grants: ReadonlyMap<string, G>,
+  realm: string
+): { grant: G, parsed: ReturnType<G['parse']> } {
+  const params = readTokenParams(body, [...grants.values()].flatMap((g) => g.params))
+  const type = params.grant_type
+  if (type === undefined || type === '') {
+    throw invalidRequest(`The grant_type parameter is required: send grant_type=${[...grants.keys()].join(' or ')}`)
   }
-
-  const username = params.username
-  if (username === undefined || username === '') throw invalid('The username parameter is required')
-  if (username.length > limits.usernameMaxLength) {
-    throw invalid(`The username parameter is longer than ${limits.usernameMaxLength} characters`)
+  const grant = grants.get(type)
+  if (grant === undefined) {
+    throw new OAuthError('unsupported_grant_type', `Only grant_type=${[...grants.keys()].join(', ')} is supported by this token endpoint`)
   }
-  if (CONTROL.test(username)) throw invalid('The username parameter contains control characters')
-
-  const password = params.password
-  if (password === undefined || password === '') throw invalid('The password parameter is required')
-  if (password.length > limits.passwordMaxLength) {
-    throw invalid(`The password parameter is longer than ${limits.passwordMaxLength} characters`)
-  }
-
-  let scope: string[] | null = null
-  if (params.scope !== undefined) {
-    const parsed = parseScope(params.scope)
-    if (parsed === null) throw new OAuthError('invalid_scope', 'The scope parameter has characters outside the RFC 6749 scope syntax')
-    scope = parsed.length > 0 ? parsed : null
-  }
-
-  return { username, password, scope }
+  checkClientAuthentication(authorization, params, realm)
+  return { grant, parsed: grant.parse(params) as ReturnType<G['parse']> }
 }

@@ -4,31 +4,26 @@
  */
 import formbody from '@fastify/formbody'
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifySchema, FastifyReply, FastifyRequest } from 'fastify'
-import { randomBytes } from 'node:crypto'
-import { OAuthError, UserStoreTimeoutError } from '../errors.js'
-import { checkCredentials, rehashIfNeeded, type LoginDeps } from './credentials.js'
+import type { AccessTokenFormat } from '../access-token/format.js'
+import { OAuthError, RETRY_AFTER, UserStoreTimeoutError } from '../errors.js'
 import { serializeRequest } from '../log.js'
-import { tokenRouteSchema, addSecurityScheme } from '../openapi/openapi.js'
-import type { ResolvedOptions } from '../options.js'
-import { createThrottle } from './throttle.js'
-import { grantScopes } from '../scopes.js'
+import { addSecurityScheme } from '../openapi/scheme.js'
+import { tokenRouteSchema } from '../openapi/token-route-schema.js'
+import type { EndpointOptions } from '../options.js'
+import type { LoginDeps } from './credentials.js'
+import type { Grant } from './grants/grant.js'
+import { createPasswordGrant } from './grants/password.js'
+import { createIssuer, type TokenResponse } from './issue.js'
 import { parseTokenRequest } from './request.js'
+import { createThrottle } from './throttle.js'
 
 /** What the token route needs from the plugin. */
 export interface TokenRouteDeps {
-  options: ResolvedOptions
+  options: EndpointOptions
   login: LoginDeps
-  sign: (payload: Record<string, unknown>) => string
+  format: AccessTokenFormat
   /** Whether @fastify/swagger is registered (the scheme is then published through this route). */
   openapi: boolean
-}
-
-/** RFC 6749 §5.1 success body. */
-export interface TokenResponse {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-  scope: string
 }
 
 const SERVER_ERROR_DESCRIPTION = 'The server could not process the token request; try again later'
@@ -66,7 +61,7 @@ function handleError (this: FastifyInstance, error: FastifyError | OAuthError, r
   }
   if (error instanceof UserStoreTimeoutError) {
     request.log.error({ event: 'login', outcome: 'error', code: error.code }, 'user store timed out during login')
-    return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The user store is not answering: retry after the Retry-After delay', { 'retry-after': '5' }))
+    return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The user store is not answering: retry after the Retry-After delay', { 'retry-after': RETRY_AFTER.storeDown }))
   }
   const status = (error as FastifyError).statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -85,23 +80,26 @@ function handleError (this: FastifyInstance, error: FastifyError | OAuthError, r
 
 /** Registers POST {tokenUrl} and its 405 siblings in the (non-fp) child context it is given. */
 export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps): Promise<void> {
-  const { options, login, sign } = deps
-  const limits = {
-    usernameMaxLength: options.usernameMaxLength,
-    passwordMaxLength: options.passwordMaxLength,
-    realm: options.realm
-  }
+  const { options, login, format } = deps
 
   // Only form bodies are read here, whatever parsers the app has.
   child.removeAllContentTypeParsers()
   await child.register(formbody, { bodyLimit: options.tokenBodyLimit })
   child.setErrorHandler(handleError)
-  const throttle = options.rateLimit === false ? undefined : await createThrottle(child, options.rateLimit, options.secret)
+  const throttle = options.rateLimit === false
+    ? undefined
+    : await createThrottle(child, options.rateLimit, format.deriveKey('fastify-password-bearer/rate-limit'))
   child.addHook('onSend', async (_request, reply, payload) => {
     reply.header('cache-control', 'no-store')
     reply.header('pragma', 'no-cache')
     return payload
   })
+
+  const issue = createIssuer({ format, accessTokenTtl: options.accessTokenTtl, clientId: options.clientId })
+  const grants = new Map<string, Grant<unknown>>()
+  for (const grant of [
+    createPasswordGrant({ limits: options, login, throttle, knownScopes: options.knownScopes, issue })
+  ] as Array<Grant<unknown>>) grants.set(grant.type, grant)
 
   const passthrough = () => (data: unknown) => JSON.stringify(data)
 
@@ -113,42 +111,15 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     // Throttled per client address before the body is read.
     ...(throttle !== undefined ? { onRequest: (request: FastifyRequest) => throttle.checkAddress(request) } : {}),
     schema: tokenRouteSchema(options),
-    // The schema documents the route; the handler validates by RFC 6749's rules, not by the app's AJV.
+    // The schema documents the route; the grants validate by RFC 6749's rules, not by the app's AJV.
     validatorCompiler: () => () => true,
     serializerCompiler: passthrough,
     config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}) as FastifyContextConfig,
     handler: async (request, reply): Promise<TokenResponse> => {
-      const { username, password, scope } = parseTokenRequest(request.body, request.headers.authorization, limits)
-      await throttle?.checkUsername(request, username)
-      const result = await checkCredentials(login, username, password)
-      if (!result.ok) {
-        throw new OAuthError('invalid_grant', 'The username or password is incorrect', {}, { reason: result.reason })
-      }
-      const { user } = result
-      const grant = grantScopes(scope, user.scopes ?? [], options.knownScopes)
-      if (!grant.ok) {
-        throw new OAuthError('invalid_scope', grant.reason === 'unknown'
-          ? 'The scope parameter names a scope this server does not know'
-          : 'The user holds none of the requested scopes', {}, { userId: user.id })
-      }
-      await rehashIfNeeded(login, user, password, request.log)
-      const iat = Math.floor(Date.now() / 1000)
-      const scopeString = grant.scopes.join(' ')
-      const accessToken = sign({
-        iss: options.issuer,
-        sub: user.id,
-        aud: options.audience,
-        iat,
-        exp: iat + options.accessTokenTtl,
-        jti: randomBytes(16).toString('base64url'),
-        client_id: options.clientId,
-        scope: scopeString,
-        preferred_username: user.username
-      })
-      await throttle?.succeeded(request, username)
-      request.log.info({ event: 'login', outcome: 'success', userId: user.id, scope: scopeString }, 'access token issued')
+      const { grant, parsed } = parseTokenRequest(request.body, request.headers.authorization, grants, options.realm)
+      const response = await grant.handle(request, parsed)
       reply.code(200)
-      return { access_token: accessToken, token_type: 'Bearer', expires_in: options.accessTokenTtl, scope: scopeString }
+      return response
     }
   })
 

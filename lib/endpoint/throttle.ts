@@ -11,140 +11,13 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
-import { InvalidOptionError, OAuthError } from '../errors.js'
+import { OAuthError, RETRY_AFTER } from '../errors.js'
+import type { AttemptLimit, ResolvedRateLimit } from './throttle-options.js'
 
-/** A counter store as @fastify/rate-limit defines it (its LocalStore and RedisStore, or your own). */
-export interface RateLimitStore {
-  incr (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
-  read (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
-  child (options: Record<string, unknown>): RateLimitStore
-}
-
-/** The constructor @fastify/rate-limit's `store` option takes. */
-export type RateLimitStoreConstructor = new (options: Record<string, unknown>) => RateLimitStore
-
-/** A limit: at most `max` counted attempts per `timeWindow` milliseconds. */
-export interface AttemptLimit {
-  /** Attempts allowed in a window. */
-  max?: number
-  /** Window length in milliseconds; also the first lockout's length. */
-  timeWindow?: number
-}
-
-/**
- * Throttling of the token route. Counters live in @fastify/rate-limit's in-memory LRU store unless
- * `redis` or `store` is given (share counters between several app instances).
- *
- * @example
- * rateLimit: { username: { max: 5, timeWindow: 600_000 }, redis: new Redis() }
- */
-export interface RateLimitOptions {
-  /**
-   * Failed logins per submitted username (counted whether the user exists or not), or `false`.
-   * @default { max: 10, timeWindow: 900_000 } (10 per 15 minutes)
-   */
-  username?: AttemptLimit | false
-  /**
-   * Token requests per client address (`request.ip`; IPv6 per /64), or `false`. Behind a proxy, set
-   * Fastify's `trustProxy` or every client shares the proxy's address.
-   * @default { max: 100, timeWindow: 300_000 } (100 per 5 minutes)
-   */
-  address?: AttemptLimit | false
-  /** Longest lockout in milliseconds: each consecutive lockout of a key doubles, up to this. @default 3_600_000 */
-  maxLockout?: number
-  /** An ioredis client: counters shared by every instance using the same Redis. */
-  redis?: unknown
-  /** Key prefix in Redis. @default 'fastify-password-bearer-' */
-  nameSpace?: string
-  /** A custom @fastify/rate-limit store constructor. */
-  store?: RateLimitStoreConstructor
-  /** Keys kept per counter by the in-memory store (LRU). @default 50_000 */
-  cache?: number
-  /** When the store fails: `true` lets logins through unthrottled, `false` answers 503. @default false */
-  skipOnError?: boolean
-}
-
-/** Rate-limit options after defaults. */
-export interface ResolvedRateLimit {
-  username: Required<AttemptLimit> | false
-  address: Required<AttemptLimit> | false
-  maxLockout: number
-  redis: unknown
-  nameSpace: string
-  store: RateLimitStoreConstructor | undefined
-  cache: number
-  skipOnError: boolean
-}
-
-export const RATE_LIMIT_DEFAULTS = Object.freeze({
-  username: Object.freeze({ max: 10, timeWindow: 900_000 }),
-  address: Object.freeze({ max: 100, timeWindow: 300_000 }),
-  maxLockout: 3_600_000,
-  nameSpace: 'fastify-password-bearer-',
-  cache: 50_000
-})
-
-const DAY = 86_400_000
 // Consecutive lockouts of a key are remembered this long.
-const STRIKE_MEMORY = DAY
+const STRIKE_MEMORY = 86_400_000
+// The counters never refuse by themselves: the throttle compares their counts with its limits.
 const UNLIMITED = 1_000_000_000
-
-function integer (name: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(name, `expected an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : `a value of type ${typeof value}`}`)
-  }
-  return value
-}
-
-function limit (name: string, value: unknown, fallback: Required<AttemptLimit>): Required<AttemptLimit> | false {
-  if (value === false) return false
-  if (value === undefined) return { ...fallback }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError(name, 'expected { max, timeWindow } or false')
-  }
-  const { max, timeWindow } = value as AttemptLimit
-  return {
-    max: integer(`${name}.max`, max, fallback.max, 1, 1_000_000),
-    timeWindow: integer(`${name}.timeWindow`, timeWindow, fallback.timeWindow, 1000, DAY)
-  }
-}
-
-/** Applies defaults to the `rateLimit` option and validates it; throws `FST_PWB_INVALID_OPTION`. */
-export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
-  if (value === false) return false
-  if (value === undefined) value = {}
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidOptionError('rateLimit', 'expected an object { username, address, maxLockout, redis, store, ... } or false')
-  }
-  const options = value as RateLimitOptions
-  const known = new Set(['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'skipOnError'])
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new InvalidOptionError('rateLimit', `unknown key "${key}"; known: ${[...known].join(', ')}`)
-  }
-  if (options.store !== undefined && typeof options.store !== 'function') {
-    throw new InvalidOptionError('rateLimit.store', 'expected a @fastify/rate-limit store constructor')
-  }
-  if (options.redis !== undefined && (options.redis === null || typeof options.redis !== 'object')) {
-    throw new InvalidOptionError('rateLimit.redis', 'expected an ioredis client')
-  }
-  if (options.nameSpace !== undefined && (typeof options.nameSpace !== 'string' || options.nameSpace === '')) {
-    throw new InvalidOptionError('rateLimit.nameSpace', 'expected a non-empty string')
-  }
-  if (options.skipOnError !== undefined && typeof options.skipOnError !== 'boolean') {
-    throw new InvalidOptionError('rateLimit.skipOnError', 'expected a boolean')
-  }
-  return {
-    username: limit('rateLimit.username', options.username, RATE_LIMIT_DEFAULTS.username),
-    address: limit('rateLimit.address', options.address, RATE_LIMIT_DEFAULTS.address),
-    maxLockout: integer('rateLimit.maxLockout', options.maxLockout, RATE_LIMIT_DEFAULTS.maxLockout, 1000, DAY),
-    redis: options.redis,
-    nameSpace: options.nameSpace ?? RATE_LIMIT_DEFAULTS.nameSpace,
-    store: options.store,
-    cache: integer('rateLimit.cache', options.cache, RATE_LIMIT_DEFAULTS.cache, 100, 10_000_000),
-    skipOnError: options.skipOnError ?? false
-  }
-}
 
 /** Which counter refused a request. */
 export type ThrottleKind = 'address' | 'username'
@@ -177,7 +50,8 @@ export function normalizeUsername (username: string): string {
 export async function createThrottle (
   child: FastifyInstance,
   options: ResolvedRateLimit,
-  secret: string | Buffer
+  /** The key of the username HMACs (derived from the signing key, so instances that share it share counters). */
+  keyOfKeys: Buffer
 ): Promise<Throttle> {
   await child.register(fastifyRateLimit, {
     global: false,
@@ -188,9 +62,7 @@ export async function createThrottle (
     ...(options.store !== undefined ? { store: options.store as never } : {})
   })
 
-  // Username keys are HMACs under a key derived from the signing secret: no username sits in
-  // memory or in a shared store in clear, and instances sharing a secret share counters.
-  const keyOfKeys = createHmac('sha256', secret).update('fastify-password-bearer/rate-limit').digest()
+  // Username keys are HMACs: no username sits in memory or in a shared store in clear.
   const usernameKey = (username: string): string =>
     createHmac('sha256', keyOfKeys).update(normalizeUsername(username)).digest('base64url')
   const addressKey = (request: FastifyRequest): string => normalizeIP(request.ip)
@@ -217,7 +89,7 @@ export async function createThrottle (
       result = await counter(request, { increment })
     } catch (err) {
       throw new OAuthError('temporarily_unavailable', 'The server cannot count login attempts right now: retry after the Retry-After delay',
-        { 'retry-after': '5' }, { reason: 'rate_limit_store', code: (err as { code?: string }).code })
+        { 'retry-after': RETRY_AFTER.storeDown }, { reason: 'rate_limit_store', code: (err as { code?: string }).code })
     }
     if (result.isAllowed) return { count: 0, ttl: 0 }
     return { count: UNLIMITED - result.remaining, ttl: result.ttl }

@@ -48,6 +48,18 @@ app.get('/me', { preHandler: [hook, scoped] }, async (request) => {
   const email: string | undefined = request.currentUser?.email
   const scopes: string[] | undefined = user?.scopes
   const sub: string | undefined = request.accessToken?.sub
+  if (request.accessToken !== null) {
+    const required: [string, number, number, string] = [request.accessToken.iss, request.accessToken.exp, request.accessToken.iat, request.accessToken.jti]
+    const scope: string | undefined = request.accessToken.scope
+    const clientId: string | undefined = request.accessToken.client_id
+    // @ts-expect-error scope is optional: verification does not require it
+    const scopeString: string = request.accessToken.scope
+    // @ts-expect-error client_id is optional
+    const client: string = request.accessToken.client_id
+    // @ts-expect-error preferred_username is optional
+    const name: string = request.accessToken.preferred_username
+    void required; void scope; void clientId; void scopeString; void client; void name
+  }
   // @ts-expect-error currentUser may be null
   void request.currentUser.id
   // @ts-expect-error a property the user type does not have

@@ -1,0 +1,64 @@
+/**
+ * The JWS compact serialisation (RFC 7515 §7.1) as this package accepts it: three segments of
+ * canonical base64url. Pure functions, no keys: the shape every token must have before anything
+ * else is looked at.
+ */
+
+// Three base64url segments without padding (RFC 7515 §2, §7.1).
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+// The last character of an unpadded base64url segment whose length is 2 or 3 (mod 4) carries
+// 4 or 2 unused bits: canonical encoders leave them zero.
+const LAST_OF_2 = /[AQgw]$/
+const LAST_OF_3 = /[AEIMQUYcgkosw048]$/
+
+function isCanonicalSegment (segment: string): boolean {
+  switch (segment.length % 4) {
+    case 0: return true
+    case 2: return LAST_OF_2.test(segment)
+    case 3: return LAST_OF_3.test(segment)
+    default: return false // a length of 1 (mod 4) decodes to nothing whole
+  }
+}
+
+/** A compact JWS cut at its dots. */
+export interface CompactJws {
+  /** `header.payload`, the signing input. */
+  signingInput: string
+  header: string
+  payload: string
+  signature: string
+}
+
+/**
+ * Cuts a compact JWS into its segments when every segment is canonical base64url: no padding, no
+ * standard-alphabet characters, no non-zero unused bits. Lenient decoders map many strings to the
+ * same bytes, so without this a valid token could be altered and still verify.
+ *
+ * @example splitCompact('eyJhbGciOiJIUzI1NiJ9.e30.c2ln') // { header: 'eyJhbGciOiJIUzI1NiJ9', payload: 'e30', ... }
+ */
+export function splitCompact (token: string): CompactJws | undefined {
+  if (!JWS_COMPACT.test(token)) return undefined
+  const first = token.indexOf('.')
+  const last = token.lastIndexOf('.')
+  const header = token.slice(0, first)
+  const payload = token.slice(first + 1, last)
+  const signature = token.slice(last + 1)
+  if (!isCanonicalSegment(header) || !isCanonicalSegment(payload) || !isCanonicalSegment(signature)) return undefined
+  return { signingInput: token.slice(0, last), header, payload, signature }
+}
+
+/** True when `token` is a compact JWS whose every segment is canonical base64url (see {@link splitCompact}). */
+export function isCanonicalJws (token: string): boolean {
+  return splitCompact(token) !== undefined
+}
+
+/** The JSON object a segment encodes, or undefined (not JSON, or not an object). */
+export function decodeObject (segment: string): Record<string, unknown> | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    return undefined
+  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+}

@@ -1,0 +1,125 @@
+/**
+ * The `rateLimit` option of the token route's brute-force throttle: its shape, defaults and
+ * validation (`FST_PWB_INVALID_OPTION`).
+ */
+import { InvalidOptionError } from '../errors.js'
+import { integerOption, unknownKeys } from '../option-values.js'
+
+/** A counter store as @fastify/rate-limit defines it (its LocalStore and RedisStore, or your own). */
+export interface RateLimitStore {
+  incr (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
+  read (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
+  child (options: Record<string, unknown>): RateLimitStore
+}
+
+/** The constructor @fastify/rate-limit's `store` option takes. */
+export type RateLimitStoreConstructor = new (options: Record<string, unknown>) => RateLimitStore
+
+/** A limit: at most `max` counted attempts per `timeWindow` milliseconds. */
+export interface AttemptLimit {
+  /** Attempts allowed in a window. */
+  max?: number
+  /** Window length in milliseconds; also the first lockout's length. */
+  timeWindow?: number
+}
+
+/**
+ * Throttling of the token route. Counters live in @fastify/rate-limit's in-memory LRU store unless
+ * `redis` or `store` is given (share counters between several app instances).
+ *
+ * @example
+ * rateLimit: { username: { max: 5, timeWindow: 600_000 }, redis: new Redis() }
+ */
+export interface RateLimitOptions {
+  /**
+   * Failed logins per submitted username (counted whether the user exists or not), or `false`.
+   * @default { max: 10, timeWindow: 900_000 } (10 per 15 minutes)
+   */
+  username?: AttemptLimit | false
+  /**
+   * Token requests per client address (`request.ip`; IPv6 per /64), or `false`. Behind a proxy, set
+   * Fastify's `trustProxy` or every client shares the proxy's address.
+   * @default { max: 100, timeWindow: 300_000 } (100 per 5 minutes)
+   */
+  address?: AttemptLimit | false
+  /** Longest lockout in milliseconds: each consecutive lockout of a key doubles, up to this. @default 3_600_000 */
+  maxLockout?: number
+  /** An ioredis client: counters shared by every instance using the same Redis. */
+  redis?: unknown
+  /** Key prefix in Redis. @default 'fastify-password-bearer-' */
+  nameSpace?: string
+  /** A custom @fastify/rate-limit store constructor. */
+  store?: RateLimitStoreConstructor
+  /** Keys kept per counter by the in-memory store (LRU). @default 50_000 */
+  cache?: number
+  /** When the store fails: `true` lets logins through unthrottled, `false` answers 503. @default false */
+  skipOnError?: boolean
+}
+
+/** Rate-limit options after defaults. */
+export interface ResolvedRateLimit {
+  username: Required<AttemptLimit> | false
+  address: Required<AttemptLimit> | false
+  maxLockout: number
+  redis: unknown
+  nameSpace: string
+  store: RateLimitStoreConstructor | undefined
+  cache: number
+  skipOnError: boolean
+}
+
+export const RATE_LIMIT_DEFAULTS = Object.freeze({
+  username: Object.freeze({ max: 10, timeWindow: 900_000 }),
+  address: Object.freeze({ max: 100, timeWindow: 300_000 }),
+  maxLockout: 3_600_000,
+  nameSpace: 'fastify-password-bearer-',
+  cache: 50_000
+})
+
+const DAY = 86_400_000
+
+function limit (name: string, value: unknown, fallback: Required<AttemptLimit>): Required<AttemptLimit> | false {
+  if (value === false) return false
+  if (value === undefined) return { ...fallback }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError(name, 'expected { max, timeWindow } or false')
+  }
+  const { max, timeWindow } = value as AttemptLimit
+  return {
+    max: integerOption(`${name}.max`, max, fallback.max, 1, 1_000_000),
+    timeWindow: integerOption(`${name}.timeWindow`, timeWindow, fallback.timeWindow, 1000, DAY)
+  }
+}
+
+/** Applies defaults to the `rateLimit` option and validates it; throws `FST_PWB_INVALID_OPTION`. */
+export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
+  if (value === false) return false
+  if (value === undefined) value = {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidOptionError('rateLimit', 'expected an object { username, address, maxLockout, redis, store, ... } or false')
+  }
+  const options = value as RateLimitOptions
+  unknownKeys('rateLimit', options, ['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'skipOnError'])
+  if (options.store !== undefined && typeof options.store !== 'function') {
+    throw new InvalidOptionError('rateLimit.store', 'expected a @fastify/rate-limit store constructor')
+  }
+  if (options.redis !== undefined && (options.redis === null || typeof options.redis !== 'object')) {
+    throw new InvalidOptionError('rateLimit.redis', 'expected an ioredis client')
+  }
+  if (options.nameSpace !== undefined && (typeof options.nameSpace !== 'string' || options.nameSpace === '')) {
+    throw new InvalidOptionError('rateLimit.nameSpace', 'expected a non-empty string')
+  }
+  if (options.skipOnError !== undefined && typeof options.skipOnError !== 'boolean') {
+    throw new InvalidOptionError('rateLimit.skipOnError', 'expected a boolean')
+  }
+  return {
+    username: limit('rateLimit.username', options.username, RATE_LIMIT_DEFAULTS.username),
+    address: limit('rateLimit.address', options.address, RATE_LIMIT_DEFAULTS.address),
+    maxLockout: integerOption('rateLimit.maxLockout', options.maxLockout, RATE_LIMIT_DEFAULTS.maxLockout, 1000, DAY),
+    redis: options.redis,
+    nameSpace: options.nameSpace ?? RATE_LIMIT_DEFAULTS.nameSpace,
+    store: options.store,
+    cache: integerOption('rateLimit.cache', options.cache, RATE_LIMIT_DEFAULTS.cache, 100, 10_000_000),
+    skipOnError: options.skipOnError ?? false
+  }
+}

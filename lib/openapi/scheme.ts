@@ -1,0 +1,60 @@
+/**
+ * The OAuth2 password-flow security scheme, as published to @fastify/swagger's document.
+ */
+import type { EndpointOptions } from '../options.js'
+
+/** An OpenAPI 3 OAuth2 password-flow security scheme object. */
+export interface OAuth2PasswordScheme {
+  type: 'oauth2'
+  description?: string
+  flows: { password: { tokenUrl: string, scopes: Record<string, string> } }
+}
+
+/**
+ * The security scheme the plugin publishes, for apps that write their OpenAPI `components` by hand.
+ *
+ * @example
+ * await app.register(swagger, { openapi: { components: { securitySchemes: {
+ *   OAuth2PasswordBearer: securityScheme({ tokenUrl: '/token', scopes: { 'items:read': 'Read items' } })
+ * } } } })
+ */
+export function securityScheme (options: { tokenUrl?: string, scopes?: Record<string, string> } = {}): OAuth2PasswordScheme {
+  return {
+    type: 'oauth2',
+    description: 'OAuth2 password flow: log in with a username and password to get a Bearer access token.',
+    flows: { password: { tokenUrl: options.tokenUrl ?? '/token', scopes: { ...options.scopes } } }
+  }
+}
+
+interface SwaggerTransformArgs {
+  schema: Record<string, unknown> | undefined
+  url: string
+  openapiObject?: { components?: { securitySchemes?: Record<string, unknown> } }
+  swaggerObject?: { securityDefinitions?: Record<string, unknown> }
+}
+
+/**
+ * The token route's `config.swaggerTransform`: @fastify/swagger calls it while it builds the
+ * document, before any protected route (those are registered after the plugin), so the scheme is
+ * in `components.securitySchemes` by the time routes refer to it. An app's own scheme of the same
+ * name is kept.
+ */
+export function addSecurityScheme (options: EndpointOptions) {
+  return ({ schema, url, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
+    const name = options.securitySchemeName
+    if (openapiObject !== undefined) {
+      openapiObject.components ??= {}
+      openapiObject.components.securitySchemes ??= {}
+      openapiObject.components.securitySchemes[name] ??= securityScheme(options)
+    } else if (swaggerObject !== undefined) {
+      swaggerObject.securityDefinitions ??= {}
+      swaggerObject.securityDefinitions[name] ??= {
+        type: 'oauth2',
+        flow: 'password',
+        tokenUrl: options.tokenUrl,
+        scopes: { ...options.scopes }
+      }
+    }
+    return { schema, url }
+  }
+}

@@ -1,0 +1,107 @@
+// The verified-token cache in front of the token format.
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { createAccessTokenFormat } from '../lib/access-token/format.js'
+import { createTokenReader, LruCache } from '../lib/resource/verified-tokens.js'
+
+const NOW = Math.floor(Date.now() / 1000) * 1000
+const format = createAccessTokenFormat({ secret: randomBytes(32), issuer: 'iss', audience: 'aud', clockTolerance: 5, now: () => NOW })
+
+function token (claims: Record<string, unknown> = {}): string {
+  const iat = NOW / 1000
+  return format.sign({ sub: 'u1', iat, exp: iat + 900, jti: 'j1', client_id: 'c', scope: 'items:read', preferred_username: 'a', ...claims })
+}
+
+/** A reader over the real format that counts how often the format verifies. */
+function counted (cacheSize = 10, now: () => number = () => NOW) {
+  const calls = { verify: 0 }
+  const read = createTokenReader({ verify: (jwt) => { calls.verify++; return format.verify(jwt) } }, cacheSize, now)
+  return { read, calls }
+}
+
+function tamperSignature (jwt: string): string {
+  const i = jwt.lastIndexOf('.') + 5
+  return jwt.slice(0, i) + (jwt[i] === 'A' ? 'B' : 'A') + jwt.slice(i + 1)
+}
+
+t.test('a valid token is verified once, then answered from the cache', async (t) => {
+  const { read, calls } = counted()
+  const jwt = token()
+  t.match(read(jwt), { sub: 'u1', jti: 'j1', scope: 'items:read' })
+  t.match(read(jwt), { sub: 'u1' })
+  t.equal(calls.verify, 1)
+})
+
+t.test('a cached token is refused once its exp plus the clock tolerance has passed', async (t) => {
+  let now = NOW
+  const { read, calls } = counted(10, () => now)
+  const jwt = token()
+  t.ok(read(jwt))
+  now = NOW + 900_000 + 5000
+  t.ok(read(jwt), 'still inside the tolerance')
+  t.equal(calls.verify, 1)
+  now += 1
+  t.equal(read(jwt), undefined)
+})
+
+t.test('refused tokens are never cached: each costs a verification, and a spray evicts no good token', async (t) => {
+  const { read, calls } = counted(4)
+  const good = token()
+  t.ok(read(good))
+  for (let i = 0; i < 100; i++) t.equal(read(tamperSignature(token({ jti: `spray-${i}` }))), undefined)
+  t.equal(calls.verify, 101)
+  t.ok(read(good))
+  t.equal(calls.verify, 101, 'the good token is still answered from the cache')
+})
+
+t.test('a token that reuses a cached token\'s signature with another payload is refused and leaves the cached one alone', async (t) => {
+  const { read, calls } = counted()
+  const good = token()
+  t.ok(read(good))
+  const [header, , signature] = good.split('.') as [string, string, string]
+  const payload = Buffer.from(JSON.stringify({ sub: 'admin', jti: 'j1', scope: 'items:read', exp: NOW / 1000 + 900 })).toString('base64url')
+  const spliced = `${header}.${payload}.${signature}`
+  t.equal(read(spliced), undefined)
+  t.equal(read(spliced), undefined, 'and again')
+  t.match(read(good), { sub: 'u1' })
+  t.equal(calls.verify, 3, 'the spliced token went to the format both times')
+})
+
+t.test('verifyCacheSize 0 verifies every time', async (t) => {
+  const { read, calls } = counted(0)
+  const jwt = token()
+  t.ok(read(jwt))
+  t.ok(read(jwt))
+  t.equal(calls.verify, 2)
+})
+
+t.test('the cache forgets the least recently used token first', async (t) => {
+  const { read, calls } = counted(3)
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((jti) => token({ jti })) as [string, string, string, string]
+  read(a); read(b); read(c)
+  read(a) // a is now the most recent
+  read(d) // evicts b
+  const before = calls.verify
+  read(a); read(c); read(d)
+  t.equal(calls.verify, before, 'a, c and d are still cached')
+  read(b)
+  t.equal(calls.verify, before + 1, 'b was evicted')
+})
+
+t.test('LruCache keeps its bound under many distinct keys', async (t) => {
+  const cache = new LruCache<number>(100)
+  for (let i = 0; i < 10_000; i++) cache.set(String(i), i)
+  t.equal(cache.size, 100)
+  t.equal(cache.get('9999'), 9999)
+  t.equal(cache.get('0'), undefined)
+})
+
+t.test('LruCache keeps an entry that is hit often while others come and go', async (t) => {
+  const cache = new LruCache<number>(10)
+  cache.set('hot', 1)
+  for (let i = 0; i < 1000; i++) {
+    cache.set(String(i), i)
+    t.equal(cache.get('hot'), 1)
+  }
+  t.equal(cache.size, 10)
+})
