@@ -126,17 +126,37 @@ t.test('a token in the query string is refused; with the header it is invalid_re
   t.notOk(queryOnly.body.includes(alice), 'the token is not echoed')
 })
 
-t.test('hooks compose: authenticate then requireScopes verifies once and checks the scope', async (t) => {
-  let verifications = 0
-  const { app } = await buildApp({}, (app) => {
-    app.addHook('onRequest', async () => { verifications++ })
-    app.get('/both', { onRequest: app.authenticate, preHandler: app.requireScopes('items:write') }, async (r) => r.currentUser?.id)
-  })
-  t.teardown(() => app.close())
-  const token = await login(app, 'carol')
-  const res = await app.inject({ url: '/both', headers: { authorization: `Bearer ${token}` } })
-  t.equal(res.statusCode, 403)
-  t.ok(verifications > 0)
+t.test('hooks compose: authenticate then requireScopes on one route loads the user once per request and checks the scope', async (t) => {
+  for (const kind of ['sync', 'async'] as const) {
+    const loads: string[] = []
+    const loadUser = (claims: { sub: string, preferred_username?: string }): LoadedUser => {
+      loads.push(claims.sub)
+      return { id: claims.sub, username: claims.preferred_username ?? '' }
+    }
+    const { app } = await buildApp({
+      loadUser: kind === 'sync' ? loadUser : async (claims) => loadUser(claims)
+    }, (app) => {
+      app.get('/both', { onRequest: app.authenticate, preHandler: app.requireScopes('items:write') }, async (r) => r.currentUser?.id)
+    })
+    t.teardown(() => app.close())
+    const carolToken = await login(app, 'carol')
+    const aliceToken = await login(app, 'alice')
+
+    const denied = await app.inject({ url: '/both', headers: { authorization: `Bearer ${carolToken}` } })
+    t.equal(denied.statusCode, 403, `${kind}: the preHandler still checks the scope`)
+    t.equal(denied.headers['www-authenticate'], 'Bearer realm="api", error="insufficient_scope", scope="items:write"', `${kind}: insufficient_scope challenge`)
+    t.same(loads, ['u-carol'], `${kind}: loadUser called exactly once for the refused request`)
+
+    loads.length = 0
+    const allowed = await app.inject({ url: '/both', headers: { authorization: `Bearer ${aliceToken}` } })
+    t.equal(allowed.statusCode, 200, `${kind}: a token with the scope passes both hooks`)
+    t.equal(allowed.body, 'u-alice')
+    t.same(loads, ['u-alice'], `${kind}: loadUser called exactly once for the accepted request`)
+
+    loads.length = 0
+    t.equal((await app.inject({ url: '/both', headers: { authorization: `Bearer ${aliceToken}` } })).statusCode, 200)
+    t.same(loads, ['u-alice'], `${kind}: once again on the next request (per request, not per token)`)
+  }
 })
 
 for (const kind of ['async', 'sync'] as const) {

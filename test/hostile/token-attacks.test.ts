@@ -127,8 +127,15 @@ t.test('exp, nbf, iat, iss, aud, sub and jti that do not hold', async (t) => {
 })
 
 t.test('regression: a non-canonical base64url token (altered spare bits, padding, standard alphabet) no longer verifies', async (t) => {
-  const token = goodToken()
+  const { createHmac } = await import('node:crypto')
+  const hs256 = (input: string): string => createHmac('sha256', 'test-secret-test-secret-test-secret!').update(input).digest('base64url')
+  // A valid token whose signature has '-' or '_' in it, so its standard-base64 form differs in the
+  // alphabet: about 3 in 4 signatures do; 64 tries without one are odds of about 1 in 10^38.
+  let token = ''
+  for (let i = 0; i < 64 && !/[-_]/.test(token.slice(token.lastIndexOf('.') + 1)); i++) token = goodToken()
   const [h, p, s] = token.split('.') as [string, string, string]
+  t.match(s, /[-_]/, 'a signature with a character outside the standard alphabet was found')
+  t.equal((await call(srv, token)).status, 200, 'the token itself is valid')
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const last = alphabet.indexOf(s.slice(-1))
   const sameBytes = s.slice(0, -1) + alphabet[last ^ 1]
@@ -136,22 +143,34 @@ t.test('regression: a non-canonical base64url token (altered spare bits, padding
   await refused(t, srv, `${h}.${p}.${sameBytes}`, 'spare bits of the signature altered')
   await refused(t, srv, `${h}.${p}.${s}=`, 'padded signature')
   const standard = Buffer.from(s, 'base64url').toString('base64')
-  if (standard.replace(/=+$/, '') !== s) await refused(t, srv, `${h}.${p}.${standard}`, 'signature in standard base64')
+  const unpadded = standard.replace(/=+$/, '')
+  t.match(unpadded, /[+/]/, 'the standard-base64 signature uses \'+\' or \'/\'')
+  t.not(unpadded, s, 'the standard-base64 signature differs from the base64url one')
+  t.same(Buffer.from(unpadded, 'base64'), Buffer.from(s, 'base64url'), 'the standard-base64 signature decodes to the same bytes')
+  await refused(t, srv, `${h}.${p}.${unpadded}`, 'signature in the standard alphabet, unpadded')
+  await refused(t, srv, `${h}.${p}.${standard}`, 'signature in standard base64')
+  // A payload segment with altered spare bits, correctly signed over exactly those characters:
+  // its HMAC matches, and only the canonical-encoding check tells it from the original.
+  let claims = goodClaims()
+  for (let pad = ''; b64url(JSON.stringify(claims)).length % 4 === 0; pad += 'x') claims = goodClaims({ pad })
+  const payload = b64url(JSON.stringify(claims))
+  const alteredPayload = payload.slice(0, -1) + alphabet[alphabet.indexOf(payload.slice(-1)) ^ 1]
+  t.same(Buffer.from(alteredPayload, 'base64url'), Buffer.from(payload, 'base64url'), 'the altered payload decodes to the same bytes')
+  t.equal((await call(srv, `${h}.${payload}.${hs256(`${h}.${payload}`)}`)).status, 200, 'the same claims canonically encoded are valid')
+  await refused(t, srv, `${h}.${alteredPayload}.${hs256(`${h}.${alteredPayload}`)}`, 'spare bits of the payload altered, signed over the altered text')
   // Segments in a non-canonical encoding, correctly signed over those exact bytes.
   let paddedHeader = ''
   for (let x = 1; !paddedHeader.endsWith('='); x *= 10) paddedHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'at+jwt', x })).toString('base64')
-  const { createHmac } = await import('node:crypto')
   const input = `${paddedHeader}.${p}`
   // '=' inside the value is outside the b64token grammar: the header itself is malformed (RFC 6750 §3.1).
-  const padded = await call(srv, `${input}.${createHmac('sha256', 'test-secret-test-secret-test-secret!').update(input).digest('base64url')}`)
+  const padded = await call(srv, `${input}.${hs256(input)}`)
   t.equal(padded.status, 400, 'padded header segment: 400')
   t.equal(padded.challenge, 'Bearer realm="api", error="invalid_request"', 'padded header segment: invalid_request')
   const plus = goodClaims({ scope: '>>>?' })
   const encoded = Buffer.from(JSON.stringify(plus)).toString('base64').replace(/=+$/, '')
-  if (/[+/]/.test(encoded)) {
-    const i2 = `${h}.${encoded}`
-    await refused(t, srv, `${i2}.${createHmac('sha256', 'test-secret-test-secret-test-secret!').update(i2).digest('base64url')}`, 'payload in the standard alphabet')
-  }
+  t.match(encoded, /[+/]/, 'the payload in standard base64 uses \'+\' or \'/\'')
+  const i2 = `${h}.${encoded}`
+  await refused(t, srv, `${i2}.${hs256(i2)}`, 'payload in the standard alphabet')
 })
 
 t.test('undecodable, truncated and JWE-shaped tokens', async (t) => {
