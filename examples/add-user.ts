@@ -55,6 +55,7 @@ function parse (argv: string[]): Args | 'help' {
   if (parsed.positionals.length !== 1) throw new CliError(`expected exactly one username\n${USAGE}`)
   const username = parsed.positionals[0] as string
   if (username.length === 0 || username.length > USERNAME_MAX_LENGTH || username.trim() !== username ||
+    // eslint-disable-next-line no-control-regex
     /[\x00-\x1f\x7f]/.test(username)) {
     throw new CliError(`the username must be 1 to ${USERNAME_MAX_LENGTH} characters, without control characters or surrounding spaces`)
   }
@@ -83,6 +84,7 @@ function promptHidden (prompt: string): Promise<string> {
     }
     const onData = (chunk: string): void => {
       // Drop terminal escape sequences (arrow keys and the like).
+      // eslint-disable-next-line no-control-regex
       for (const ch of chunk.replace(/\x1b(\[[0-9;]*[A-Za-z~]|O[A-Za-z])?/g, '')) {
         if (ch === '\r' || ch === '\n' || ch === '\x04') {
           finish()

@@ -19,8 +19,15 @@ const get = (url: string, authorization?: string) =>
 function sign (claims: Record<string, unknown>, header: Record<string, unknown> = { typ: 'at+jwt' }, key: string = SECRET): string {
   const now = Math.floor(Date.now() / 1000)
   const payload = {
-    iss: 'fastify-password-bearer', aud: 'fastify-password-bearer', sub: 'u-alice', iat: now, exp: now + 60,
-    jti: 'jti-0123456789abcdef', client_id: 'fastify-password-bearer', scope: 'items:read', ...claims
+    iss: 'fastify-password-bearer',
+    aud: 'fastify-password-bearer',
+    sub: 'u-alice',
+    iat: now,
+    exp: now + 60,
+    jti: 'jti-0123456789abcdef',
+    client_id: 'fastify-password-bearer',
+    scope: 'items:read',
+    ...claims
   }
   const input = `${b64(JSON.stringify({ alg: 'HS256', ...header }))}.${b64(JSON.stringify(payload))}`
   return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
@@ -63,11 +70,11 @@ t.test('invalid tokens are 401 invalid_token, never 500', async (t) => {
   const [h, p, s] = alice.split('.') as [string, string, string]
   const cases: Record<string, string> = {
     'bad signature': `${h}.${p}.${s.slice(0, -2)}AA`,
-    'garbage': 'abc.def.ghi',
+    garbage: 'abc.def.ghi',
     'one segment': 'abcdef',
     'two segments': `${h}.${p}`,
     'wrong key': sign({}, { typ: 'at+jwt' }, 'another-secret-another-secret-another'),
-    'expired': sign({ iat: now - 120, exp: now - 60 }),
+    expired: sign({ iat: now - 120, exp: now - 60 }),
     'not yet valid': sign({ nbf: now + 600 }),
     'foreign issuer': sign({ iss: 'https://evil.example' }),
     'foreign audience': sign({ aud: 'other-api' }),

@@ -46,7 +46,7 @@ t.test('parseAuthorization: arbitrary strings never throw and give one of the th
 })
 
 t.test('parseAuthorization: a token result is always a b64token with nothing around it', async (t) => {
-  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'Bearer b\t =.+/~_-aZ9,;"') , maxLength: 30 }), (header) => {
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'Bearer b\t =.+/~_-aZ9,;"'), maxLength: 30 }), (header) => {
     const parsed = parseAuthorization(header)
     if (parsed.kind !== 'token') return true
     return /^[A-Za-z0-9\-._~+/]+=*$/.test(parsed.token) && header.toLowerCase().startsWith('bearer ') && header.endsWith(parsed.token)
@@ -115,6 +115,7 @@ t.test('parseTokenRequest: random bodies yield a TokenRequest or an OAuthError w
     }
     accepted++
     return typeof result.username === 'string' && result.username.length > 0 && result.username.length <= LIMITS.usernameMaxLength &&
+      // eslint-disable-next-line no-control-regex
       !/[\x00-\x1f\x7f]/.test(result.username) &&
       typeof result.password === 'string' && result.password.length > 0 && result.password.length <= LIMITS.passwordMaxLength &&
       (result.scope === null || (Array.isArray(result.scope) && result.scope.length > 0 && result.scope.every((s) => typeof s === 'string' && s.length > 0)))
@@ -123,6 +124,7 @@ t.test('parseTokenRequest: random bodies yield a TokenRequest or an OAuthError w
 })
 
 t.test('parseTokenRequest: a well-formed request round-trips its username and password exactly', async (t) => {
+  // eslint-disable-next-line no-control-regex
   const username = fc.string({ minLength: 1, maxLength: 64 }).filter((s) => !/[\x00-\x1f\x7f]/.test(s))
   const password = fc.string({ minLength: 1, maxLength: 128, unit: 'grapheme' }).filter((s) => s.length <= 128)
   fc.assert(fc.property(username, password, (u, p) => {

@@ -89,16 +89,16 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict', '--noEmit', '--skipLibCheck', 'false'], { cwd: esmDir, timeout: STEP_MS })
     t.pass('tsc --strict --noEmit passes, and the @ts-expect-error line is an error')
 
-  // The control: without the app's augmentation, `email` is not on the user type.
-  const source = readFileSync(join(esmDir, 'app.ts'), 'utf8')
-  const unaugmented = source.replace(/declare module 'fastify-password-bearer' \{[^]*?\n\}\n/, '')
-  t.not(unaugmented, source, 'the control removes the augmentation')
-  writeFileSync(join(esmDir, 'control.ts'), unaugmented)
-  const control = await run(process.execPath, [TSC, '--strict', '--noEmit', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', 'control.ts'],
-    { cwd: esmDir, timeout: STEP_MS })
-  t.not(control.code, 0, 'tsc refuses the app without its augmentation')
-  t.match(control.stdout, /control\.ts\(\d+,\d+\): error TS2339: Property 'email' does not exist/)
-  rmSync(join(esmDir, 'control.ts'))
+    // The control: without the app's augmentation, `email` is not on the user type.
+    const source = readFileSync(join(esmDir, 'app.ts'), 'utf8')
+    const unaugmented = source.replace(/declare module 'fastify-password-bearer' \{[^]*?\n\}\n/, '')
+    t.not(unaugmented, source, 'the control removes the augmentation')
+    writeFileSync(join(esmDir, 'control.ts'), unaugmented)
+    const control = await run(process.execPath, [TSC, '--strict', '--noEmit', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', 'control.ts'],
+      { cwd: esmDir, timeout: STEP_MS })
+    t.not(control.code, 0, 'tsc refuses the app without its augmentation')
+    t.match(control.stdout, /control\.ts\(\d+,\d+\): error TS2339: Property 'email' does not exist/)
+    rmSync(join(esmDir, 'control.ts'))
     await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict'], { cwd: esmDir, timeout: STEP_MS })
 
     const server = await startServer([join('build', 'app.js')], { cwd: esmDir })

@@ -16,6 +16,9 @@ import fastifyPasswordBearer, {
   type UserStore
 } from '../../lib/index.js'
 
+// Marks values as used (noUnusedLocals, noUnusedParameters); this file is compiled, never run.
+function use (..._values: unknown[]): void {}
+
 // Apps describe their user once; request.currentUser then carries the field with no cast.
 declare module '../../lib/index.js' {
   interface PasswordBearerUser { email: string }
@@ -25,7 +28,7 @@ const store: UserStore = {
   async findByUsername (username: string): Promise<StoredUser | null> {
     return username === 'a' ? { id: '1', username, passwordHash: null, disabled: false, scopes: ['x'] } : null
   },
-  async updatePasswordHash (user: StoredUser, hash: string): Promise<void> { void user; void hash }
+  async updatePasswordHash (user: StoredUser, hash: string): Promise<void> { use(user, hash) }
 }
 
 const app = Fastify({ logger: { serializers } })
@@ -34,7 +37,7 @@ const options: FastifyPasswordBearerOptions = {
   users: store,
   scopes: { x: 'X' },
   loadUser: async (claims: AccessTokenClaims, request: FastifyRequest) => {
-    void request
+    use(request)
     return { id: claims.sub, username: claims.preferred_username ?? '', email: 'e@example.com' }
   }
 }
@@ -61,13 +64,13 @@ app.get('/me', { preHandler: [hook, scoped] }, async (request) => {
     void required; void scope; void clientId; void scopeString; void client; void name
   }
   // @ts-expect-error currentUser may be null
-  void request.currentUser.id
+  use(request.currentUser.id)
   // @ts-expect-error a property the user type does not have
-  void request.currentUser?.nickname
+  use(request.currentUser?.nickname)
   return { email, scopes, sub }
 })
 app.get('/opt', { onRequest: app.authenticateOptional }, async (request: FastifyRequest, reply: FastifyReply) => {
-  void reply
+  use(reply)
   return request.currentUser?.username ?? 'guest'
 })
 
@@ -82,10 +85,10 @@ app.requireScopes(1)
 
 const hash: Promise<string> = hashPassword('pw', { memoryCost: 19456 })
 const ok: Promise<boolean> = verifyPassword('$argon2id$...', 'pw')
-void hash; void ok
+use(hash, ok)
 const code: PasswordBearerErrorCode = 'FST_PWB_INVALID_OPTION'
 // @ts-expect-error not an error code of the package
 const bad: PasswordBearerErrorCode = 'FST_NOPE'
-void code; void bad
+use(code, bad)
 const scheme: { type: 'oauth2' } = securityScheme({ tokenUrl: '/token' })
-void scheme
+use(scheme)
