@@ -61,7 +61,7 @@ app.get('/me', { preHandler: [hook, scoped] }, async (request) => {
     const client: string = request.accessToken.client_id
     // @ts-expect-error preferred_username is optional
     const name: string = request.accessToken.preferred_username
-    void required; void scope; void clientId; void scopeString; void client; void name
+    use(required, scope, clientId, scopeString, client, name)
   }
   // @ts-expect-error currentUser may be null
   use(request.currentUser.id)
