@@ -32,7 +32,7 @@ export function callStore<T> (call: () => T | PromiseLike<T>, deadlines: Deadlin
  * Waits for a store's promise (or thenable) until its deadline in `deadlines`, then calls exactly
  * one of `onValue` or `onError` exactly once: a rejection becomes `FST_PWB_USER_STORE`, a timeout
  * `FST_PWB_USER_STORE_TIMEOUT`. Callback-style for the per-request path: one `then`, and no timer of
- * its own (a Node timer per request cost more than the request's own work; see deadlines.ts).
+ * its own (see deadlines.ts).
  */
 export function awaitStore<T> (
   pending: PromiseLike<T>,
