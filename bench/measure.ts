@@ -4,6 +4,7 @@
  * scenario followed by the bare route of its own process with the same headers), and the best of
  * the rounds.
  */
+import { DEFAULTS } from '../lib/options.js'
 import { formatMs, formatRate } from './report.js'
 import { currentPinning, onMeasuredCpu, rssMiB, startServer, stopServer, type Server } from './processes.js'
 import type { Scenario } from './scenarios.js'
@@ -32,7 +33,16 @@ export function inProcessReference (scenario: Scenario): boolean {
   return scenario.reference === undefined && scenario.id !== 'bare'
 }
 
+/** The server's distinct tokens, for a scenario that sends them. */
+function tokensOf (server: Server, scenario: Scenario): string[] {
+  const tokens = server.ready.tokens ?? []
+  if (tokens.length === 0 || new Set(tokens).size !== tokens.length) throw new Error(`${scenario.id}: the server handed out ${tokens.length} tokens, not all distinct`)
+  return tokens
+}
+
+/** The scenario's request headers (with `tokens`, those of the first request). */
 export function headersOf (server: Server, scenario: Scenario): Record<string, string> {
+  if (scenario.tokens === true) return { authorization: tokensOf(server, scenario)[0] as string }
   if (scenario.padding !== undefined) {
     const like = server.ready.headers[scenario.padding]
     if (like === undefined) throw new Error(`${scenario.id}: the server has no "${scenario.padding}" credentials`)
@@ -58,22 +68,38 @@ export function loadOf (server: Server, scenario: Scenario, seconds: number): Lo
     const dot = value.lastIndexOf('.') + 1
     options.randomHeader = { name: 'authorization', prefix: value.slice(0, dot), length: value.length - dot }
   }
+  if (scenario.tokens === true) options.cycleHeader = { name: 'authorization', values: tokensOf(server, scenario) }
   return options
 }
 
-/** The scenario's load, sent to the bare route of the same process instead: the same headers. */
+/**
+ * The scenario's load, sent to the bare route of the same process instead: the same headers (or,
+ * with `referenceOneToken`, the first token on every request).
+ */
 function referenceLoadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
-  return { ...loadOf(server, scenario, seconds), url: server.bareUrl }
+  const { cycleHeader, ...options } = loadOf(server, scenario, seconds)
+  return { ...options, ...(scenario.referenceOneToken === true ? {} : { cycleHeader }), url: server.bareUrl }
 }
 
-/** One request before the load: the scenario must answer what it claims to measure. */
+/**
+ * One request before the load (with `tokens`: the first, a middle and the last token): the scenario
+ * must answer what it claims to measure.
+ */
 export async function sanityCheck (server: Server, scenario: Scenario): Promise<void> {
+  const tokens = scenario.tokens === true ? tokensOf(server, scenario) : undefined
+  const requests = tokens === undefined
+    ? [headersOf(server, scenario)]
+    : [0, tokens.length >> 1, tokens.length - 1].map((i) => ({ authorization: tokens[i] as string }))
+  for (const headers of requests) await checkOne(server, scenario, headers)
+}
+
+async function checkOne (server: Server, scenario: Scenario, headers: Record<string, string>): Promise<void> {
   if (inProcessReference(scenario)) {
-    const reference = await fetch(server.bareUrl, { headers: headersOf(server, scenario) })
+    const reference = await fetch(server.bareUrl, { headers })
     const body = await reference.text()
     if (reference.status !== 200 || body !== '{"hello":"world"}') throw new Error(`${scenario.id}: the bare route answered ${reference.status} ${body}`)
   }
-  const response = await fetch(server.url, { headers: headersOf(server, scenario) })
+  const response = await fetch(server.url, { headers })
   const body = await response.text()
   const problems: string[] = []
   if (response.status !== scenario.status) problems.push(`status ${response.status}, expected ${scenario.status}`)
@@ -116,6 +142,9 @@ export async function runScenarios (timing: Timing, load: LoadGenerator, scenari
   const results = new Map<string, LoadResult[]>()
   const references = new Map<string, LoadResult[]>()
   const out = new Map<string, Measured>()
+  // Every token is signed when its server starts, for the plugin's default lifetime.
+  const planned = scenarios.reduce((sum, s) => sum + (inProcessReference(s) ? 2 : 1) * (timing.warmup + timing.rounds * timing.seconds), 0)
+  if (planned > DEFAULTS.accessTokenTtl - 60) console.error(`warning: ${planned} s of load, and the tokens expire ${DEFAULTS.accessTokenTtl} s after their server starts`)
   try {
     for (const scenario of scenarios) {
       const shared = scenario.sameServerAs === undefined ? undefined : servers.get(scenario.sameServerAs)

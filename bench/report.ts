@@ -22,7 +22,8 @@ export interface Row {
   p99: number
   /**
    * The reference's req/s: the bare route of the same server process, sent the same headers in the
-   * same rounds (`reference` 'bare'); or the scenario named by `reference` (the idle route for the flood).
+   * same rounds (`reference` 'bare'), or sent one token where the scenario sends many ('one token');
+   * or the scenario named by `reference` (the idle route for the flood).
    */
   referencePerSecond: number
   /** req/s divided by `referencePerSecond`. */
@@ -151,7 +152,8 @@ export function scenarioRows (scenarios: Scenario[], measured: Map<string, Measu
     const base = s.reference !== undefined
       ? measured.get(s.reference.id)?.perSecond ?? NaN
       : reference?.perSecond ?? m.perSecond // the bare route is its own reference
-    const row: Row = { id: s.id, scenario: s.name, ...m, referencePerSecond: base, ratio: m.perSecond / base, reference: s.reference?.label ?? 'bare' }
+    const label = s.reference?.label ?? (s.referenceOneToken === true ? 'one token' : 'bare')
+    const row: Row = { id: s.id, scenario: s.name, ...m, referencePerSecond: base, ratio: m.perSecond / base, reference: label }
     if (s.target !== undefined) row.target = s.target
     return row
   })

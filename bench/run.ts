@@ -9,7 +9,8 @@
  * machine hits all of them alike.
  *
  * Flags: --smoke, --flood (also run the login-flood study; `--only flood` too), --autocannon (even
- * when wrk is installed), --no-pin (no CPU pinning), --only id,id (a subset; writes no docs),
+ * when wrk is installed), --no-pin (no CPU pinning), --only id,id (a subset: scenario ids, a group
+ * such as many-tokens, flood, micro; writes no docs),
  * --seconds n, --rounds n, --json file (raw numbers), --profile id (run one scenario under
  * `node --cpu-prof` and print where the server's time goes). The docs are written by a full run
  * only: no --smoke, no --only, and --flood (their section has the flood's rows).

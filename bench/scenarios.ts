@@ -31,10 +31,23 @@ export interface Scenario {
    * of the scenario's own server process, sent the same request headers.
    */
   reference?: { id: string, label: string }
+  /**
+   * Send the server's distinct tokens (`ServerConfig.tokens`) as the Authorization header,
+   * round-robin, the next one on every request; the bare route of the process gets the same.
+   */
+  tokens?: boolean
+  /** With `tokens`: the bare route of the process gets the first token on every request instead. */
+  referenceOneToken?: boolean
+  /** A name `--only` also accepts for this scenario and the others of its group. */
+  group?: string
   target?: number
 }
 
 const PLUGIN: ServerConfig = { kind: 'plugin', hook: 'preHandler', verifyCacheSize: 1000 }
+
+/** More distinct live tokens than the plugin's default verifyCacheSize (1000) holds. */
+const TOKENS = 10_000
+const MANY = { tokens: true, group: 'many-tokens', status: 200 } as const
 
 /** The server configuration of the login flood: the plugin's, with this argon2 concurrency cap. */
 export function floodServer (maxConcurrentHashes: number): ServerConfig {
@@ -58,12 +71,19 @@ export const SCENARIOS: Scenario[] = [
   { id: 'peer-jwt-bad-signature', name: 'peer: @fastify/jwt, bad signature', server: { kind: 'fastify-jwt' }, auth: 'bad-signature', status: 401 },
   { id: 'peer-bearer-auth', name: 'peer: @fastify/bearer-auth static key', server: { kind: 'bearer-auth' }, auth: 'valid', status: 200 },
   { id: 'example-guest', name: 'example app: GET /hello, no token (a header of the same size)', server: { kind: 'example' }, padding: 'valid', status: 200, body: '{"message":"Hello guest"}' },
-  { id: 'example-token', name: 'example app: GET /hello, token, user re-loaded from SQLite', server: { kind: 'example' }, auth: 'valid', status: 200, body: '{"message":"Hello alice"}', sameServerAs: 'example-guest', reference: { id: 'example-guest', label: 'no token' }, target: 0.85 }
+  { id: 'example-token', name: 'example app: GET /hello, token, user re-loaded from SQLite', server: { kind: 'example' }, auth: 'valid', status: 200, body: '{"message":"Hello alice"}', sameServerAs: 'example-guest', reference: { id: 'example-guest', label: 'no token' }, target: 0.85 },
+  // 10,000 distinct tokens round-robin: nearly every request brings a token no cache holds. The
+  // first row checks that the load generator keeps up: the bare route with the 10,000 tokens
+  // against the same route sent one of them every time.
+  { id: 'bare-many-tokens', name: 'bare route, 10,000 distinct tokens round-robin', server: { kind: 'bare', tokens: TOKENS }, referenceOneToken: true, ...MANY },
+  { id: 'valid-many-tokens', name: '10,000 distinct valid tokens (verifyCacheSize 1000)', server: { ...PLUGIN, tokens: TOKENS }, target: 0.45, ...MANY },
+  { id: 'peer-jwt-many-tokens', name: 'peer: @fastify/jwt jwtVerify(), 10,000 distinct tokens', server: { kind: 'fastify-jwt', tokens: TOKENS }, ...MANY },
+  { id: 'bare-hmac-many-tokens', name: 'bare-HMAC limit: hand-written check, no cache, 10,000 tokens', server: { kind: 'bare-hmac', tokens: TOKENS }, ...MANY }
 ]
 
-/** The scenarios `--only` names (all of them without it), in the suite's order. */
+/** The scenarios `--only` names, by id or group (all of them without it), in the suite's order. */
 export function selectScenarios (only: string[] | undefined): Scenario[] {
-  return SCENARIOS.filter((s) => only === undefined || only.includes(s.id))
+  return SCENARIOS.filter((s) => only === undefined || only.includes(s.id) || (s.group !== undefined && only.includes(s.group)))
 }
 
 export function findScenario (id: string): Scenario {
