@@ -21,6 +21,11 @@ export interface LoadOptions {
    * characters (a spray of distinct tokens, which no cache can answer).
    */
   randomHeader?: { name: string, prefix: string, length: number }
+  /**
+   * This header takes these values in turn, one per request, round-robin over all connections
+   * (distinct tokens, more than a cache holds). The list is built once, before the load.
+   */
+  cycleHeader?: { name: string, values: string[] }
   /** wrk only: run it on these CPUs (`taskset -c`), e.g. '1'. */
   cpus?: string | undefined
 }
@@ -118,7 +123,23 @@ export function wrkGenerator (wrk: string): LoadGenerator {
       for (const [name, value] of Object.entries(options.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`)
       if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
       const random = options.randomHeader
-      if (random !== undefined) {
+      const cycle = options.cycleHeader
+      if (cycle !== undefined) {
+        // The values in a Lua table, read once when wrk loads the script; request() takes the next.
+        const values = join(dir, 'values.txt')
+        writeFileSync(values, cycle.values.join('\n') + '\n')
+        lines.push(
+          'local values = {}',
+          `for line in io.lines(${luaString(values)}) do values[#values + 1] = line end`,
+          'local count, i = #values, 0',
+          'request = function()',
+          '  i = i + 1',
+          '  if i > count then i = 1 end',
+          `  wrk.headers[${luaString(cycle.name)}] = values[i]`,
+          '  return wrk.format()',
+          'end'
+        )
+      } else if (random !== undefined) {
         lines.push(
           `local alphabet = ${luaString(BASE64URL)}`,
           'math.randomseed(os.time())',
@@ -169,6 +190,17 @@ export const autocannonGenerator: LoadGenerator = async (options) => {
   if (random !== undefined) {
     request.requests = [{
       setupRequest: (req) => ({ ...req, headers: { ...req.headers, [random.name]: random.prefix + randomTail(random.length) } })
+    }]
+  }
+  const cycle = options.cycleHeader
+  if (cycle !== undefined) {
+    let i = 0 // shared by every connection's request iterator: one round-robin over all of them
+    request.requests = [{
+      setupRequest: (req) => {
+        const value = cycle.values[i] as string
+        i = (i + 1) % cycle.values.length
+        return { ...req, headers: { ...req.headers, [cycle.name]: value } }
+      }
     }]
   }
   const result = await autocannon(request)

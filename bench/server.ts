@@ -9,14 +9,15 @@ import bearerAuth from '@fastify/bearer-auth'
 import fastifyJwt from '@fastify/jwt'
 import { createSigner } from 'fast-jwt'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from '../examples/app.js'
 import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../lib/index.js'
+import { DEFAULTS } from '../lib/options.js'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'example'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -28,6 +29,11 @@ export interface ServerConfig {
   maxConcurrentHashes?: number
   /** Plugin only: a `loadUser` that re-loads the user from a Map, returning it or a promise of it. */
   loadUser?: 'sync' | 'async'
+  /**
+   * Hand out this many distinct live access tokens (`ReadyMessage.tokens`), signed as the plugin
+   * signs them, one per user of as many users the server knows.
+   */
+  tokens?: number
 }
 
 /** What the server tells the runner once it listens. */
@@ -42,6 +48,8 @@ export interface ReadyMessage {
   headers: Record<string, string>
   /** A form body that logs in (plugin only). */
   loginBody?: string
+  /** With `ServerConfig.tokens`: Authorization header values, each a distinct live token. */
+  tokens?: string[]
 }
 
 export const BODY = { hello: 'world' }
@@ -57,7 +65,7 @@ function tamper (token: string): string {
   return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
 }
 
-async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+async function bare (): Promise<Built> {
   const app = Fastify({ logger: false })
   app.get('/resource', async () => BODY)
   app.get(BARE_PATH, async () => BODY)
@@ -65,11 +73,43 @@ async function bare (): Promise<{ app: FastifyInstance, headers: Record<string, 
 }
 
 /** The floor of any auth hook: a preHandler that does nothing. */
-async function noopHook (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+async function noopHook (): Promise<Built> {
   const app = Fastify({ logger: false })
   app.get('/resource', { preHandler: (_request, _reply, done) => { done() } }, async () => BODY)
   app.get(BARE_PATH, async () => BODY)
   return { app, headers: {} }
+}
+
+/** The users a server knows: alice (u1), and u2, u3... when it hands out many tokens. */
+function knownUsers (count: number): Array<{ id: string, username: string }> {
+  return Array.from({ length: count }, (_, i) => ({ id: `u${i + 1}`, username: i === 0 ? USERNAME : `user${i + 1}` }))
+}
+
+/**
+ * Distinct live access tokens with the header and claims the plugin's token route issues (its
+ * default issuer, audience, client id and lifetime), a new `jti` each, for these users.
+ */
+function signTokens (users: Array<{ id: string, username: string }>): string[] {
+  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
+  const iat = Math.floor(Date.now() / 1000)
+  return users.map((user) => 'Bearer ' + sign({
+    iss: DEFAULTS.issuer,
+    sub: user.id,
+    aud: DEFAULTS.audience,
+    iat,
+    exp: iat + DEFAULTS.accessTokenTtl,
+    jti: randomBytes(16).toString('base64url'),
+    client_id: DEFAULTS.clientId,
+    scope: 'items:read',
+    preferred_username: user.username
+  }))
+}
+
+/** The token's header segment and its claims, in order, with the lifetime instead of the times and a `jti`'s length. */
+function shapeOf (token: string): string {
+  const [header, payload] = token.replace(/^Bearer /, '').split('.')
+  const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<string, unknown>
+  return `${header} ${JSON.stringify({ ...claims, iat: 0, exp: Number(claims.exp) - Number(claims.iat), jti: String(claims.jti).length })}`
 }
 
 // What an app's loadUser does at the least: look the token's subject up and hand back the record.
@@ -79,13 +119,18 @@ const loaders = {
   async: async (claims: { sub: string }) => users.get(claims.sub) ?? null
 }
 
-async function plugin (config: ServerConfig): Promise<{ app: FastifyInstance, headers: Record<string, string>, loginBody: string }> {
+async function plugin (config: ServerConfig): Promise<Built> {
   const app = Fastify({ logger: false })
-  const user: StoredUser = { id: 'u1', username: USERNAME, passwordHash: await hashPassword(PASSWORD), scopes: ['items:read'] }
-  users.set(user.id, { ...user, disabled: false })
+  const passwordHash = await hashPassword(PASSWORD)
+  const byName = new Map<string, StoredUser>()
+  for (const { id, username } of knownUsers(config.tokens ?? 1)) {
+    const user: StoredUser = { id, username, passwordHash, scopes: ['items:read'] }
+    byName.set(username, user)
+    users.set(id, { ...user, disabled: false })
+  }
   const options: FastifyPasswordBearerOptions & Record<string, unknown> = {
     secret: SECRET,
-    users: { findByUsername: (username) => (username === USERNAME ? user : null) },
+    users: { findByUsername: (username) => byName.get(username) ?? null },
     scopes: { 'items:read': 'Read items' },
     verifyCacheSize: config.verifyCacheSize ?? 1000,
     maxConcurrentHashes: config.maxConcurrentHashes ?? 2,
@@ -126,7 +171,7 @@ async function plugin (config: ServerConfig): Promise<{ app: FastifyInstance, he
 }
 
 /** The peer a user would write by hand: @fastify/jwt and a preHandler that calls jwtVerify(). */
-async function fastifyJwtPeer (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+async function fastifyJwtPeer (): Promise<Built> {
   const app = Fastify({ logger: false })
   await app.register(fastifyJwt, { secret: SECRET })
   app.decorate('authenticate', async function (request: { jwtVerify: () => Promise<unknown> }, reply: { send: (e: unknown) => void }) {
@@ -143,7 +188,7 @@ async function fastifyJwtPeer (): Promise<{ app: FastifyInstance, headers: Recor
   return { app, headers: { valid: `Bearer ${token}`, 'bad-signature': `Bearer ${tamper(token)}` } }
 }
 
-async function bearerAuthPeer (): Promise<{ app: FastifyInstance, headers: Record<string, string> }> {
+async function bearerAuthPeer (): Promise<Built> {
   const app = Fastify({ logger: false })
   // In its own context, as its README shows for protecting some routes: the bare route stays bare.
   await app.register(async (scope) => {
@@ -152,6 +197,34 @@ async function bearerAuthPeer (): Promise<{ app: FastifyInstance, headers: Recor
   })
   app.get(BARE_PATH, async () => BODY)
   return { app, headers: { valid: `Bearer ${STATIC_KEY}` } }
+}
+
+/**
+ * The physical limit of checking a token, hand-written and without a cache: split it, HMAC-SHA256
+ * of header.payload compared with the signature, JSON.parse of the payload, `exp` in the future.
+ */
+async function bareHmac (): Promise<Built> {
+  const app = Fastify({ logger: false })
+  const check = (header: string | undefined): boolean => {
+    const parts = header?.startsWith('Bearer ') === true ? header.slice(7).split('.') : []
+    if (parts.length !== 3) return false
+    const [head, payload, signature] = parts as [string, string, string]
+    if (createHmac('sha256', SECRET).update(`${head}.${payload}`).digest('base64url') !== signature) return false
+    try {
+      const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown }).exp
+      return typeof exp === 'number' && exp > Date.now() / 1000
+    } catch {
+      return false
+    }
+  }
+  app.get('/resource', {
+    preHandler: (request, reply, done) => {
+      if (check(request.headers.authorization)) done()
+      else reply.code(401).send({ error: 'invalid_token' })
+    }
+  }, async () => BODY)
+  app.get(BARE_PATH, async () => BODY)
+  return { app, headers: {} }
 }
 
 /**
@@ -180,26 +253,28 @@ interface Built { app: FastifyInstance, headers: Record<string, string>, loginBo
 
 async function main (): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{"kind":"bare"}') as ServerConfig
-  const built: Built = config.kind === 'plugin'
-    ? await plugin(config)
-    : config.kind === 'fastify-jwt'
-      ? await fastifyJwtPeer()
-      : config.kind === 'bearer-auth'
-        ? await bearerAuthPeer()
-        : config.kind === 'noop-hook'
-          ? await noopHook()
-          : config.kind === 'example'
-            ? await example()
-            : await bare()
-  await built.app.listen({ host: '127.0.0.1', port: 0 })
-  const address = built.app.server.address()
+  const builders: Record<ServerKind, (config: ServerConfig) => Promise<Built>> = {
+    bare, 'noop-hook': noopHook, plugin, 'fastify-jwt': fastifyJwtPeer, 'bearer-auth': bearerAuthPeer, 'bare-hmac': bareHmac, example
+  }
+  const built = await builders[config.kind](config)
+  const { app } = built
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', barePath: BARE_PATH, headers: built.headers }
   if (built.loginBody !== undefined) ready.loginBody = built.loginBody
+  if (config.tokens !== undefined) {
+    ready.tokens = signTokens(knownUsers(config.tokens))
+    // The plugin's own token (alice's, from its login) has the same header and claims as alice's here.
+    const issued = built.headers.valid
+    if (config.kind === 'plugin' && issued !== undefined && shapeOf(issued) !== shapeOf(ready.tokens[0] as string)) {
+      throw new Error(`the signed tokens differ from the plugin's: ${shapeOf(ready.tokens[0] as string)} vs ${shapeOf(issued)}`)
+    }
+  }
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss })
     if (message.type === 'close') {
-      built.app.close().then(() => process.exit(0), () => process.exit(1))
+      app.close().then(() => process.exit(0), () => process.exit(1))
     }
   })
   process.on('disconnect', () => process.exit(0))
