@@ -113,7 +113,9 @@ export function createAccessTokenFormat (options: FormatOptions): AccessTokenFor
 
   return {
     sign (claims) {
-      return signer({ iss: issuer, aud: audience, ...claims })
+      const { sub, ...rest } = claims
+      // iss, sub, aud first, in the order of RFC 9068 §2.2 (and of tokens from earlier versions).
+      return signer({ iss: issuer, sub, aud: audience, ...rest })
     },
 
     verify (token) {
