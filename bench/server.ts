@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from '../examples/app.js'
 import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../lib/index.js'
-import { DEFAULTS } from '../lib/options.js'
+import { knownUsers, sameShape, signTokens } from './tokens.js'
 
 export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example'
 
@@ -80,38 +80,6 @@ async function noopHook (): Promise<Built> {
   return { app, headers: {} }
 }
 
-/** The users a server knows: alice (u1), and u2, u3... when it hands out many tokens. */
-function knownUsers (count: number): Array<{ id: string, username: string }> {
-  return Array.from({ length: count }, (_, i) => ({ id: `u${i + 1}`, username: i === 0 ? USERNAME : `user${i + 1}` }))
-}
-
-/**
- * Distinct live access tokens with the header and claims the plugin's token route issues (its
- * default issuer, audience, client id and lifetime), a new `jti` each, for these users.
- */
-function signTokens (users: Array<{ id: string, username: string }>): string[] {
-  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
-  const iat = Math.floor(Date.now() / 1000)
-  return users.map((user) => 'Bearer ' + sign({
-    iss: DEFAULTS.issuer,
-    sub: user.id,
-    aud: DEFAULTS.audience,
-    iat,
-    exp: iat + DEFAULTS.accessTokenTtl,
-    jti: randomBytes(16).toString('base64url'),
-    client_id: DEFAULTS.clientId,
-    scope: 'items:read',
-    preferred_username: user.username
-  }))
-}
-
-/** The token's header segment and its claims, in order, with the lifetime instead of the times and a `jti`'s length. */
-function shapeOf (token: string): string {
-  const [header, payload] = token.replace(/^Bearer /, '').split('.')
-  const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as Record<string, unknown>
-  return `${header} ${JSON.stringify({ ...claims, iat: 0, exp: Number(claims.exp) - Number(claims.iat), jti: String(claims.jti).length })}`
-}
-
 // What an app's loadUser does at the least: look the token's subject up and hand back the record.
 const users = new Map<string, StoredUser & { disabled: boolean }>()
 const loaders = {
@@ -123,7 +91,7 @@ async function plugin (config: ServerConfig): Promise<Built> {
   const app = Fastify({ logger: false })
   const passwordHash = await hashPassword(PASSWORD)
   const byName = new Map<string, StoredUser>()
-  for (const { id, username } of knownUsers(config.tokens ?? 1)) {
+  for (const { id, username } of knownUsers(config.tokens ?? 1, USERNAME)) {
     const user: StoredUser = { id, username, passwordHash, scopes: ['items:read'] }
     byName.set(username, user)
     users.set(id, { ...user, disabled: false })
@@ -264,12 +232,10 @@ async function main (): Promise<void> {
   const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', barePath: BARE_PATH, headers: built.headers }
   if (built.loginBody !== undefined) ready.loginBody = built.loginBody
   if (config.tokens !== undefined) {
-    ready.tokens = signTokens(knownUsers(config.tokens))
+    ready.tokens = signTokens(SECRET, knownUsers(config.tokens, USERNAME))
     // The plugin's own token (alice's, from its login) has the same header and claims as alice's here.
     const issued = built.headers.valid
-    if (config.kind === 'plugin' && issued !== undefined && shapeOf(issued) !== shapeOf(ready.tokens[0] as string)) {
-      throw new Error(`the signed tokens differ from the plugin's: ${shapeOf(ready.tokens[0] as string)} vs ${shapeOf(issued)}`)
-    }
+    if (config.kind === 'plugin' && issued !== undefined) sameShape(issued, ready.tokens[0] as string)
   }
   process.on('message', (message: { type?: string }) => {
     if (message.type === 'rss') process.send?.({ type: 'rss', rss: process.memoryUsage().rss })
