@@ -82,11 +82,18 @@ export class OAuthError extends Error {
   /** Fields of the audit log event the token route writes for this refusal; never sent to the client. */
   readonly audit: Record<string, unknown>
 
-  constructor (error: TokenErrorCode, description: string, headers: Record<string, string> = {}, audit: Record<string, unknown> = {}) {
+  constructor (
+    error: TokenErrorCode,
+    description: string,
+    headers: Record<string, string> = {},
+    audit: Record<string, unknown> = {},
+    /** Another status than the error's usual one (415 for a body the route cannot decode). */
+    statusCode: number = TOKEN_ERRORS[error]
+  ) {
     super(description)
     this.name = 'OAuthError'
     this.error = error
-    this.statusCode = TOKEN_ERRORS[error]
+    this.statusCode = statusCode
     this.headers = headers
     this.audit = audit
   }
@@ -106,6 +113,16 @@ export const RESOURCE_ERRORS = {
     statusCode: 400,
     error: 'invalid_request',
     message: 'Malformed Authorization header: send exactly "Bearer <access_token>" in the Authorization header only'
+  },
+  FST_PWB_TOKEN_IN_QUERY: {
+    statusCode: 400,
+    error: 'invalid_request',
+    message: 'An access token in the URL is refused: send it only as "Authorization: Bearer <access_token>"'
+  },
+  FST_PWB_MULTIPLE_CREDENTIALS: {
+    statusCode: 400,
+    error: 'invalid_request',
+    message: 'More than one Authorization header: send exactly one "Authorization: Bearer <access_token>"'
   },
   FST_PWB_INVALID_TOKEN: {
     statusCode: 401,

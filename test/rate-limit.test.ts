@@ -1,8 +1,9 @@
 import Fastify from 'fastify'
 import fastifyRateLimit from '@fastify/rate-limit'
+import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
-import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
+import fastifyPasswordBearer, { hashPassword, type FastifyPasswordBearerOptions } from '../lib/index.js'
 import type { RateLimitStore } from '../lib/endpoint/throttle-options.js'
 import { buildApp, FORM, SCOPES, SECRET, secretHash } from './support.js'
 
@@ -139,7 +140,7 @@ t.test('the defaults allow 10 failures per username, then lock', async (t) => {
 })
 
 /** A shared in-memory store, as a Redis-backed one would be for several instances. */
-function sharedStore (): { Store: new (options: Record<string, unknown>) => RateLimitStore, keys: Set<string>, fail: { on: boolean } } {
+function sharedStore (): { Store: new (options: Record<string, unknown>) => RateLimitStore, keys: Set<string>, fail: { on: boolean }, data: Map<string, { current: number, start: number, window: number }> } {
   const data = new Map<string, { current: number, start: number, window: number }>()
   const keys = new Set<string>()
   const fail = { on: false }
@@ -165,7 +166,7 @@ function sharedStore (): { Store: new (options: Record<string, unknown>) => Rate
 
     child (): RateLimitStore { return new Store() }
   }
-  return { Store, keys, fail }
+  return { Store, keys, fail, data }
 }
 
 t.test('a custom store is passed through: two instances share counters, and keys hold no username in clear', async (t) => {
@@ -239,4 +240,80 @@ t.test('invalid rateLimit options fail registration with FST_PWB_INVALID_OPTION'
   ]) {
     await t.rejects(buildApp({ rateLimit: rateLimit as never }), { code: 'FST_PWB_INVALID_OPTION' }, JSON.stringify(rateLimit))
   }
+})
+
+// Cheap argon2 parameters: these tests make hundreds of logins.
+const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 }
+
+async function cheapApp (rateLimit: FastifyPasswordBearerOptions['rateLimit']) {
+  const passwordHash = await hashPassword('secret', CHEAP)
+  const user = { id: 'u-alice', username: 'alice', passwordHash, scopes: ['items:read'] }
+  return buildApp({ rateLimit, hash: CHEAP, users: { findByUsername: (name) => (name === 'alice' ? user : null) } })
+}
+
+t.test('successes credit failures of their own window only: credits earned before a window ends do not carry over', async (t) => {
+  const advance = clock(t)
+  const { app } = await cheapApp({ address: { max: 5, timeWindow: 10_000 }, username: false })
+  t.teardown(() => app.close())
+  t.equal((await login(app, 'alice', 'wrong')).statusCode, 400, 'a failure starts the window')
+  advance(8_000)
+  for (let i = 0; i < 4; i++) t.equal((await login(app, 'alice', 'secret')).statusCode, 200, `success ${i + 1} just before the window ends`)
+  advance(2_500) // the next window
+  for (let i = 0; i < 5; i++) t.equal((await login(app, 'alice', 'wrong')).statusCode, 400, `failure ${i + 1} of the new window`)
+  assertSlowDown(t, await login(app, 'alice', 'wrong'))
+})
+
+t.test('property: no sequence of successes and waits lets one address fail more than max times in a window', async (t) => {
+  const advance = clock(t)
+  const { Store, data } = sharedStore()
+  const MAX = 2
+  const WINDOW = 10_000
+  const { app } = await cheapApp({ address: { max: MAX, timeWindow: WINDOW }, username: false, maxLockout: 1000 * 10, store: Store })
+  t.teardown(() => app.close())
+  const step = fc.oneof(
+    { arbitrary: fc.constant('fail' as const), weight: 3 },
+    { arbitrary: fc.constant('ok' as const), weight: 2 },
+    { arbitrary: fc.integer({ min: 1, max: 12_000 }), weight: 2 }
+  )
+  let run = 0
+  await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+    const address = `10.1.${(run >> 8) & 255}.${run++ & 255}`
+    const failuresPerWindow = new Map<number, number>()
+    for (const s of steps) {
+      if (typeof s === 'number') { advance(s); continue }
+      const res = await login(app, 'alice', s === 'ok' ? 'secret' : 'wrong', address)
+      if (res.statusCode !== 400) continue
+      // The window this failure was counted in, as the store keeps it.
+      const window = [...data.entries()].find(([key]) => key.endsWith(`address:${address}:attempts`))?.[1]
+      if (window === undefined) return false
+      failuresPerWindow.set(window.start, (failuresPerWindow.get(window.start) ?? 0) + 1)
+    }
+    return [...failuresPerWindow.values()].every((n) => n <= MAX)
+  }), { numRuns: 200 })
+  t.pass('property held')
+})
+
+t.test('a spray of new usernames cannot evict a lock: it holds for its full duration', async (t) => {
+  const { app } = await cheapApp({ username: { max: 2, timeWindow: 60_000 }, address: false, cache: 100 })
+  t.teardown(() => app.close())
+  for (let i = 0; i < 2; i++) t.equal((await login(app, 'alice', 'wrong')).statusCode, 400)
+  assertSlowDown(t, await login(app, 'alice', 'wrong'))
+  // Ten times the counters' LRU size in new usernames, from many addresses.
+  for (let i = 0; i < 1000; i++) await login(app, `junk-${i}`, 'x', `10.9.${i >> 8}.${i & 255}`)
+  assertSlowDown(t, await login(app, 'alice', 'secret'))
+})
+
+t.test('LockTable: live locks are never evicted; ended ones make room; a full table refuses to record', async (t) => {
+  const { LockTable } = await import('../lib/endpoint/lock-table.js')
+  let now = 0
+  const table = new LockTable(100, 86_400_000, () => now)
+  for (let i = 0; i < 100; i++) t.match(table.lock(`k${i}`, () => 1000), { strikes: 1, ms: 1000 })
+  t.equal(table.lock('new', () => 1000), undefined, 'full of live locks: not recorded')
+  t.equal(table.state('k0').lockedFor, 1000, 'the oldest live lock is still there')
+  now = 1001
+  t.match(table.lock('new', () => 1000), { strikes: 1 }, 'ended locks make room')
+  t.ok(table.size <= 91, `swept down to 90 % (${table.size})`)
+  t.match(table.lock('new', (n) => n * 1000), { strikes: 2, ms: 2000 }, 'consecutive lockouts count up')
+  now += 86_400_001
+  t.same(table.state('new'), { strikes: 0, lockedFor: 0 }, 'strikes are forgotten after their memory')
 })

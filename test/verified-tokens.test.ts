@@ -67,6 +67,25 @@ t.test('a token that reuses a cached token\'s signature with another payload is 
   t.equal(calls.verify, 3, 'the spliced token went to the format both times')
 })
 
+t.test('a token of ours that arrives expired is verified once, then refused from the cache', async (t) => {
+  const { read, calls } = counted()
+  const iat = NOW / 1000 - 3600
+  const stale = token({ iat, exp: iat + 900 })
+  for (let i = 0; i < 3; i++) t.equal(read(stale), undefined)
+  t.equal(calls.verify, 1)
+})
+
+t.test('a token that expires while cached stays refused without another verification', async (t) => {
+  let now = NOW
+  const { read, calls } = counted(10, () => now)
+  const jwt = token()
+  t.ok(read(jwt))
+  now = NOW + 900_000 + 5001
+  t.equal(read(jwt), undefined)
+  t.equal(read(jwt), undefined)
+  t.equal(calls.verify, 1)
+})
+
 t.test('verifyCacheSize 0 verifies every time', async (t) => {
   const { read, calls } = counted(0)
   const jwt = token()

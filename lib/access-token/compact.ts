@@ -52,13 +52,57 @@ export function isCanonicalJws (token: string): boolean {
   return splitCompact(token) !== undefined
 }
 
-/** The JSON object a segment encodes, or undefined (not JSON, or not an object). */
+/**
+ * True when a JSON text (already known to parse) has an object with two members of the same name,
+ * at any depth. JSON.parse keeps the last one; another reader (a proxy, a WAF, a log pipeline) may
+ * keep the first and see another token, so such a text is refused (RFC 7515 §5.2, RFC 8725 §3.12).
+ */
+export function hasDuplicateMembers (json: string): boolean {
+  const objects: Array<Set<string> | undefined> = [] // undefined for an array
+  let expectName = false
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22) { // a string: a member name where one is expected, else a value
+      let end = i + 1
+      let escaped = false
+      while (json.charCodeAt(end) !== 0x22) {
+        if (json.charCodeAt(end) === 0x5c) {
+          escaped = true
+          end++
+        }
+        end++
+      }
+      if (expectName) {
+        const name = escaped ? JSON.parse(json.slice(i, end + 1)) as string : json.slice(i + 1, end)
+        const names = objects[objects.length - 1] as Set<string>
+        if (names.has(name)) return true
+        names.add(name)
+        expectName = false
+      }
+      i = end
+    } else if (c === 0x7b) { // {
+      objects.push(new Set())
+      expectName = true
+    } else if (c === 0x5b) { // [
+      objects.push(undefined)
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      objects.pop()
+    } else if (c === 0x2c) { // , inside an object: a member name comes next
+      expectName = objects[objects.length - 1] !== undefined
+    }
+  }
+  return false
+}
+
+/** The JSON object a segment encodes, or undefined (not JSON, not an object, or with duplicate member names). */
 export function decodeObject (segment: string): Record<string, unknown> | undefined {
+  const json = Buffer.from(segment, 'base64url').toString('utf8')
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    value = JSON.parse(json)
   } catch {
     return undefined
   }
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateMembers(json)) return undefined
+  return value as Record<string, unknown>
 }

@@ -37,8 +37,11 @@ export interface VerifiedToken {
 export interface AccessTokenFormat {
   /** Signs the claims, adding `iss` and `aud`. */
   sign (claims: IssuedClaims): string
-  /** The verified token, or undefined when any rule refuses it. Never throws. */
-  verify (token: string): VerifiedToken | undefined
+  /**
+   * The verified token; `'expired'` for a token of ours (signature and every other rule good) whose
+   * `exp` has passed; undefined when any other rule refuses it. Never throws.
+   */
+  verify (token: string): VerifiedToken | 'expired' | undefined
   /** A key for another use (e.g. keyed hashes of usernames), derived from the signing key. */
   deriveKey (purpose: string): Buffer
 }
@@ -57,6 +60,14 @@ export interface FormatOptions {
 export const TOKEN_TYPE = 'at+jwt'
 const ALGORITHM = 'HS256'
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'] as const
+
+// NumericDate (RFC 7519 §2) as this package accepts it: whole seconds from 1970 to the year 3000.
+// `1e400` parses to Infinity and would never expire; a fraction or a negative time is no token of ours.
+const LATEST_TIME = 32_503_680_000
+
+function isTime (value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < LATEST_TIME
+}
 
 /** RFC 9068 §4: `at+jwt`, also written `application/at+jwt`, in any case. */
 function isAccessTokenType (typ: unknown): boolean {
@@ -100,15 +111,16 @@ export function createAccessTokenFormat (options: FormatOptions): AccessTokenFor
   // only another header is decoded (a first-seen token then costs one JSON.parse, not two).
   const ownHeader = Buffer.from(JSON.stringify({ alg: ALGORITHM, typ: TOKEN_TYPE })).toString('base64url')
 
+  /** Every claim rule but expiry. */
   function claimsAllowed (claims: Record<string, unknown>, at: number): boolean {
     for (const name of REQUIRED_CLAIMS) if (!(name in claims)) return false
     const { iss, aud, sub, jti, exp, nbf, iat, scope } = claims
     return iss === issuer && hasAudience(aud, audience) &&
       typeof sub === 'string' && sub.length > 0 && typeof jti === 'string' &&
       (scope === undefined || typeof scope === 'string') &&
-      typeof iat === 'number' && Number.isFinite(iat) &&
-      typeof exp === 'number' && at <= exp * 1000 + toleranceMs &&
-      (nbf === undefined || (typeof nbf === 'number' && at >= nbf * 1000 - toleranceMs))
+      isTime(iat) && iat * 1000 <= at + toleranceMs &&
+      isTime(exp) &&
+      (nbf === undefined || (isTime(nbf) && at >= nbf * 1000 - toleranceMs))
   }
 
   return {
@@ -123,8 +135,11 @@ export function createAccessTokenFormat (options: FormatOptions): AccessTokenFor
       if (jws === undefined || !hs256Matches(key, jws.signingInput, jws.signature)) return undefined
       if (jws.header !== ownHeader && !headerAllowed(decodeObject(jws.header))) return undefined
       const claims = decodeObject(jws.payload)
-      if (claims === undefined || !claimsAllowed(claims, now())) return undefined
-      return { claims: Object.freeze(claims) as AccessTokenClaims, expiresAt: (claims.exp as number) * 1000 + toleranceMs }
+      const at = now()
+      if (claims === undefined || !claimsAllowed(claims, at)) return undefined
+      const expiresAt = (claims.exp as number) * 1000 + toleranceMs
+      if (at > expiresAt) return 'expired'
+      return { claims: Object.freeze(claims) as AccessTokenClaims, expiresAt }
     },
 
     deriveKey (purpose) {

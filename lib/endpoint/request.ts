@@ -36,6 +36,10 @@ export function readTokenParams (body: unknown, grantParams: readonly string[]):
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalidRequest('Send the token request as an application/x-www-form-urlencoded body')
   }
+  for (const name of Object.keys(body)) {
+    // `username[]=x` beside `username=alice` must not be read differently by another parser.
+    if (name.includes('[')) throw invalidRequest('Bracketed parameter names such as username[] are refused: send each parameter once, by its plain name')
+  }
   const params: Record<string, string> = {}
   for (const name of [...COMMON_PARAMS, ...grantParams]) {
     if (!Object.prototype.hasOwnProperty.call(body, name)) continue
@@ -44,6 +48,22 @@ export function readTokenParams (body: unknown, grantParams: readonly string[]):
     params[name] = value
   }
   return params
+}
+
+const UNDECODED = 'Send the token request uncompressed (no Content-Encoding), in UTF-8'
+
+/**
+ * Refuses a body the form parser would misread: a Content-Encoding it does not decode, or a charset
+ * other than UTF-8 (or its subset ASCII). 415, with an RFC 6749 `invalid_request` body.
+ */
+export function checkBodyEncoding (contentEncoding: string | undefined, contentType: string | undefined): void {
+  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') {
+    throw new OAuthError('invalid_request', UNDECODED, {}, { reason: 'content_encoding' }, 415)
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1]?.toLowerCase()
+  if (charset !== undefined && !['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(charset)) {
+    throw new OAuthError('invalid_request', UNDECODED, {}, { reason: 'charset' }, 415)
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import type { LoginDeps } from './credentials.js'
 import type { Grant } from './grants/grant.js'
 import { createPasswordGrant } from './grants/password.js'
 import { createIssuer, type TokenResponse } from './issue.js'
-import { parseTokenRequest } from './request.js'
+import { checkBodyEncoding, parseTokenRequest } from './request.js'
 import { createThrottle } from './throttle.js'
 
 /** What the token route needs from the plugin. */
@@ -110,6 +110,10 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     logSerializers: { req: serializeRequest },
     // Throttled per client address before the body is read.
     ...(throttle !== undefined ? { onRequest: (request: FastifyRequest) => throttle.checkAddress(request) } : {}),
+    preParsing: async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      checkBodyEncoding(request.headers['content-encoding'], request.headers['content-type'])
+      return payload
+    },
     schema: tokenRouteSchema(options),
     // The schema documents the route; the grants validate by RFC 6749's rules, not by the app's AJV.
     validatorCompiler: () => () => true,

@@ -52,6 +52,11 @@ export interface RateLimitOptions {
   store?: RateLimitStoreConstructor
   /** Keys kept per counter by the in-memory store (LRU). @default 50_000 */
   cache?: number
+  /**
+   * Lockouts kept in memory when no `redis` or `store` is given: a live lock is never evicted by
+   * other traffic; about 150 bytes each. @default 100_000
+   */
+  maxLocks?: number
   /** When the store fails: `true` lets logins through unthrottled, `false` answers 503. @default false */
   skipOnError?: boolean
 }
@@ -65,6 +70,7 @@ export interface ResolvedRateLimit {
   nameSpace: string
   store: RateLimitStoreConstructor | undefined
   cache: number
+  maxLocks: number
   skipOnError: boolean
 }
 
@@ -73,7 +79,8 @@ export const RATE_LIMIT_DEFAULTS = Object.freeze({
   address: Object.freeze({ max: 100, timeWindow: 300_000 }),
   maxLockout: 3_600_000,
   nameSpace: 'fastify-password-bearer-',
-  cache: 50_000
+  cache: 50_000,
+  maxLocks: 100_000
 })
 
 const DAY = 86_400_000
@@ -99,7 +106,7 @@ export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
     throw new InvalidOptionError('rateLimit', 'expected an object { username, address, maxLockout, redis, store, ... } or false')
   }
   const options = value as RateLimitOptions
-  unknownKeys('rateLimit', options, ['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'skipOnError'])
+  unknownKeys('rateLimit', options, ['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'maxLocks', 'skipOnError'])
   if (options.store !== undefined && typeof options.store !== 'function') {
     throw new InvalidOptionError('rateLimit.store', 'expected a @fastify/rate-limit store constructor')
   }
@@ -120,6 +127,7 @@ export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
     nameSpace: options.nameSpace ?? RATE_LIMIT_DEFAULTS.nameSpace,
     store: options.store,
     cache: integerOption('rateLimit.cache', options.cache, RATE_LIMIT_DEFAULTS.cache, 100, 10_000_000),
+    maxLocks: integerOption('rateLimit.maxLocks', options.maxLocks, RATE_LIMIT_DEFAULTS.maxLocks, 100, 10_000_000),
     skipOnError: options.skipOnError ?? false
   }
 }

@@ -6,12 +6,16 @@
  *
  * Counting: every request counts against its address, every well-formed login against its
  * username, before the work is done (so parallel guesses cannot slip past the limit); a successful
- * login then credits one attempt back, so a user who logs in often is never locked out.
+ * login then credits one attempt back, so a user who logs in often is never locked out. A credit
+ * belongs to the window of the attempt it credits (its key names that window's end) and expires
+ * with it, so successes can never pay for failures of a later window: per key and window,
+ * failures stay at most `max`.
  */
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
 import { OAuthError, RETRY_AFTER } from '../errors.js'
+import { LockTable } from './lock-table.js'
 import type { AttemptLimit, ResolvedRateLimit } from './throttle-options.js'
 
 // Consecutive lockouts of a key are remembered this long.
@@ -28,8 +32,8 @@ export interface Throttle {
   checkAddress (request: FastifyRequest): Promise<void>
   /** Counts a login against the submitted username (before the user store is asked). */
   checkUsername (request: FastifyRequest, username: string): Promise<void>
-  /** Credits a successful login back to its address and username. */
-  succeeded (request: FastifyRequest, username: string): Promise<void>
+  /** Credits a successful login back to its address and username, in the windows it was counted in. */
+  succeeded (request: FastifyRequest): Promise<void>
 }
 
 interface Count { count: number, ttl: number }
@@ -106,20 +110,45 @@ export async function createThrottle (
       { 'retry-after': String(retryAfter) }, { reason: kind, lockouts: strikes, started, retryAfter })
   }
 
-  async function check (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<void> {
-    const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, false)).count
-    if (strikes > 0) {
+  // Per request, the credit counter of the window each of its attempts was counted in.
+  const credits = new WeakMap<FastifyRequest, Partial<Record<ThrottleKind, Slot>>>()
+
+  // Lockouts: in process memory, a table no flood can evict a live lock from (lock-table.ts); in a
+  // shared store (Redis, or the app's), counters that expire with the lock.
+  const table = options.redis === undefined && options.store === undefined
+    ? new LockTable(options.maxLocks, STRIKE_MEMORY)
+    : undefined
+  const locks = {
+    async state (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<{ strikes: number, lockedFor: number }> {
+      if (table !== undefined) return table.state(`${kind}:${id}`)
+      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, false)).count
+      if (strikes === 0) return { strikes, lockedFor: 0 }
       const lock = await count(request, kind, `${id}:lock:${strikes}`, lockFor(limit, strikes), false)
-      if (lock.count > 0) throw refuse(kind, lock.ttl, strikes, false)
+      return { strikes, lockedFor: lock.count > 0 ? lock.ttl : 0 }
+    },
+    async lock (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<{ strikes: number, ms: number } | undefined> {
+      if (table !== undefined) return table.lock(`${kind}:${id}`, (strikes) => lockFor(limit, strikes))
+      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, true)).count
+      const ms = lockFor(limit, strikes)
+      await count(request, kind, `${id}:lock:${strikes}`, ms, true)
+      return { strikes, ms }
     }
+  }
+
+  async function check (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<void> {
+    const { strikes, lockedFor } = await locks.state(request, kind, id, limit)
+    if (lockedFor > 0) throw refuse(kind, lockedFor, strikes, false)
     const attempts = await count(request, kind, id + ':attempts', limit.timeWindow, true)
+    const windowLeft = Math.max(1, attempts.ttl)
+    const credit = { key: `${id}:ok:${Math.round((Date.now() + windowLeft) / 1000)}`, window: windowLeft }
+    credits.set(request, { ...credits.get(request), [kind]: credit })
     if (attempts.count <= limit.max) return
-    const credited = await count(request, kind, id + ':ok', limit.timeWindow, false)
+    const credited = await count(request, kind, credit.key, credit.window, false)
     if (attempts.count - credited.count <= limit.max) return
-    const next = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, true)).count
-    const ms = lockFor(limit, next)
-    await count(request, kind, `${id}:lock:${next}`, ms, true)
-    throw refuse(kind, ms, next, true)
+    const locked = await locks.lock(request, kind, id, limit)
+    // A full lock table cannot record the lock: this request is refused all the same.
+    if (locked === undefined) throw refuse(kind, lockFor(limit, strikes + 1), strikes + 1, true)
+    throw refuse(kind, locked.ms, locked.strikes, true)
   }
 
   return {
@@ -129,11 +158,12 @@ export async function createThrottle (
     async checkUsername (request, username) {
       if (options.username !== false) await check(request, 'username', usernameKey(username), options.username)
     },
-    async succeeded (request, username) {
+    async succeeded (request) {
       // A failed credit only costs the user one attempt of their allowance: never fail the login.
       try {
-        if (options.address !== false) await count(request, 'address', addressKey(request) + ':ok', options.address.timeWindow, true)
-        if (options.username !== false) await count(request, 'username', usernameKey(username) + ':ok', options.username.timeWindow, true)
+        for (const [kind, credit] of Object.entries(credits.get(request) ?? {})) {
+          await count(request, kind as ThrottleKind, credit.key, credit.window, true)
+        }
       } catch {}
     }
   }

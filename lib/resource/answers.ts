@@ -9,7 +9,8 @@ import { buildChallenge } from './bearer-token.js'
 /** A prepared error answer. */
 export interface Answer {
   statusCode: number
-  challenge: string
+  /** The `WWW-Authenticate` value; none for a server-side failure (see below). */
+  challenge: string | undefined
   body: string
 }
 
@@ -17,7 +18,9 @@ function answer (code: ResourceErrorCode, realm: string, scope?: string): Answer
   const { statusCode, error, message } = RESOURCE_ERRORS[code]
   return {
     statusCode,
-    challenge: buildChallenge({ realm, error, scope }),
+    // RFC 6750 §3 defines challenges for the client's errors only. A client that sees one may drop
+    // its token and log the user out, which an outage of the server's user store must not cause.
+    challenge: statusCode >= 500 ? undefined : buildChallenge({ realm, error, scope }),
     body: JSON.stringify({ statusCode, code, error: error ?? 'unauthorized', message })
   }
 }
@@ -27,6 +30,8 @@ export function answers (realm: string) {
   return {
     noToken: answer('FST_PWB_NO_TOKEN', realm),
     invalidRequest: answer('FST_PWB_INVALID_REQUEST', realm),
+    tokenInQuery: answer('FST_PWB_TOKEN_IN_QUERY', realm),
+    multipleCredentials: answer('FST_PWB_MULTIPLE_CREDENTIALS', realm),
     invalidToken: answer('FST_PWB_INVALID_TOKEN', realm),
     serverError: answer('FST_PWB_SERVER_ERROR', realm),
     unavailable: answer('FST_PWB_UNAVAILABLE', realm),
@@ -35,8 +40,8 @@ export function answers (realm: string) {
 }
 
 export function send (reply: FastifyReply, a: Answer): void {
+  if (a.challenge !== undefined) reply.header('www-authenticate', a.challenge)
   reply.code(a.statusCode)
-    .header('www-authenticate', a.challenge)
     .header('content-type', 'application/json; charset=utf-8')
     .send(a.body)
 }

@@ -40,6 +40,19 @@ export function parseAuthorization (header: string | undefined): BearerCredentia
 }
 
 /**
+ * How many Authorization header lines a request carried (Node keeps only the first in
+ * `request.headers`). `rawHeaders` alternates names and values.
+ */
+export function authorizationCount (rawHeaders: readonly string[]): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++
+  }
+  return count
+}
+
+/**
  * Quotes a value as an RFC 9110 quoted-string: `"` and `\` are escaped; control characters, which a
  * header may not carry, are dropped.
  */

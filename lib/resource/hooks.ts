@@ -12,7 +12,7 @@ import type { Deadlines } from '../stores/deadlines.js'
 import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../stores/user-store.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PasswordBearerUser } from '../types.js'
 import { answers, send, type Answer } from './answers.js'
-import { parseAuthorization } from './bearer-token.js'
+import { authorizationCount, parseAuthorization } from './bearer-token.js'
 import type { TokenReader } from './verified-tokens.js'
 
 export interface HookDeps {
@@ -51,11 +51,14 @@ interface Pass {
 }
 
 function hasQueryToken (request: FastifyRequest): boolean {
-  // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too).
+  // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too), and a bracketed
+  // name (`access_token[]`, which some parsers turn into an array) counts as well.
   const url = request.url
   if (!url.includes('access_token') && !url.includes('%')) return false
   const query = request.query as Record<string, unknown> | null | undefined
-  return query !== null && typeof query === 'object' && query.access_token !== undefined
+  if (query === null || typeof query !== 'object') return false
+  for (const name of Object.keys(query)) if (name.startsWith('access_token')) return true
+  return false
 }
 
 function scopesOf (claims: AccessTokenClaims): string[] {
@@ -91,14 +94,22 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
   /** Step 1: the token of the Authorization header, or undefined once the request is answered. */
   function tokenOf (pass: Pass): string | undefined {
     const { request, reply } = pass
+    if (hasQueryToken(request)) {
+      send(reply, ANSWER.tokenInQuery)
+      return undefined
+    }
     const credentials = parseAuthorization(request.headers.authorization)
+    if (authorizationCount(request.raw.rawHeaders) > 1) {
+      // RFC 6750 §3.1: more than one credential is invalid_request, whichever one a reader keeps.
+      send(reply, ANSWER.multipleCredentials)
+      return undefined
+    }
     if (credentials.kind === 'none') {
-      if (hasQueryToken(request)) send(reply, ANSWER.invalidRequest)
-      else if (pass.guard.optional) pass.done()
+      if (pass.guard.optional) pass.done()
       else send(reply, ANSWER.noToken)
       return undefined
     }
-    if (credentials.kind === 'malformed' || hasQueryToken(request)) {
+    if (credentials.kind === 'malformed') {
       send(reply, ANSWER.invalidRequest)
       return undefined
     }

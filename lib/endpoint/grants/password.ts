@@ -32,8 +32,10 @@ export interface PasswordGrantDeps {
   issue: IssueToken
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/
+// Control characters (C0, DEL, C1), line and paragraph separators, and code points that render as
+// nothing (U+00AD, U+200B, ...): a user store whose collation ignores them would reach the same
+// account through a name with its own lockout counter, so such names are refused.
+const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Cs}]/u
 
 /**
  * Checks the password grant's parameters (RFC 6749 §4.3.2).
@@ -46,7 +48,7 @@ export function parsePasswordRequest (params: TokenParams, limits: PasswordLimit
   if (username.length > limits.usernameMaxLength) {
     throw invalidRequest(`The username parameter is longer than ${limits.usernameMaxLength} characters`)
   }
-  if (CONTROL.test(username)) throw invalidRequest('The username parameter contains control characters')
+  if (INVISIBLE.test(username)) throw invalidRequest('The username parameter contains control or invisible characters')
   if (password === undefined || password === '') throw invalidRequest('The password parameter is required')
   if (password.length > limits.passwordMaxLength) {
     throw invalidRequest(`The password parameter is longer than ${limits.passwordMaxLength} characters`)
@@ -75,7 +77,7 @@ export function createPasswordGrant (deps: PasswordGrantDeps): Grant<PasswordReq
       }
       await rehashIfNeeded(login, user, password, request.log)
       const response = deps.issue(request, user, grant.scopes)
-      await throttle?.succeeded(request, username)
+      await throttle?.succeeded(request)
       return response
     }
   }
