@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import fastifyPasswordBearer, { redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions } from '../lib/index.js'
-import { dbPathFromEnv, SCOPES } from './config.js'
+import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, type ServerLimits } from './config.js'
 import { openStore, type ExampleStore } from './store.js'
 
 declare module 'fastify' {
@@ -32,7 +32,7 @@ export interface BuildOptions {
   accessTokenTtl?: number
   /** Throttling of POST /token (see the plugin's `rateLimit` option). @default the plugin's */
   rateLimit?: FastifyPasswordBearerOptions['rateLimit']
-  /** Where JWT_SECRET and EXAMPLE_DB are read from. @default process.env */
+  /** Where JWT_SECRET, EXAMPLE_DB and the server limits (examples/config.ts) are read from. @default process.env */
   env?: NodeJS.ProcessEnv
 }
 
@@ -130,6 +130,25 @@ function loggerOptions (logger: BuildOptions['logger']): FastifyServerOptions['l
 }
 
 /**
+ * At most `maxConnections` open connections: Node closes further ones as soon as it accepts them.
+ * Fastify has no option for it; the server exists from `Fastify()` on. A warning is logged at most
+ * once a minute while connections are refused, so a flood does not turn into a flood of log lines.
+ */
+function capConnections (app: FastifyInstance, limits: ServerLimits): void {
+  app.server.maxConnections = limits.maxConnections
+  let refused = 0
+  let warnedAt = -Infinity
+  app.server.on('drop', () => {
+    refused++
+    const now = Date.now()
+    if (now - warnedAt < 60_000) return
+    app.log.warn({ refused, maxConnections: limits.maxConnections }, 'connection cap reached: new connections are closed')
+    warnedAt = now
+    refused = 0
+  })
+}
+
+/**
  * Builds the example app (not listening). Close it with `app.close()`: that closes the database too.
  *
  * @example
@@ -140,18 +159,28 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
   const env = options.env ?? process.env
   const { secret, random } = resolveSecret(options, env)
 
+  const limits = serverLimitsFromEnv(env)
+
   const app = Fastify({
     logger: loggerOptions(options.logger),
-    // Time limits: a slow or idle client cannot hold a connection for long.
+    // Time limits: a slow or idle client cannot hold a connection for long (docs/security.md).
+    // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval (30 s by
+    // default): without a short interval a request outlives its limit by up to that much. Node's
+    // headersTimeout is 60 s unless set, and Node takes the longer of the two as the request limit.
+    // Both are options of http.createServer, hence `http`; requestTimeout and keepAliveTimeout are
+    // Fastify's own (it sets them on the server it creates, over any value given in `http`).
+    http: { headersTimeout: limits.headersTimeout, connectionsCheckingInterval: limits.connectionsCheckingInterval },
+    requestTimeout: limits.requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    // A connection with no traffic either way (e.g. a client that stops reading its answer).
     connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
     // JSON bodies here are small (the token route sets its own 4 KiB limit).
     bodyLimit: 16 * 1024,
     // Refuse what the schemas do not allow instead of silently fixing it (Fastify's defaults
     // remove unknown properties and coerce types).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
   })
+  capConnections(app, limits)
   if (random) {
     app.log.warn('JWT_SECRET is not set: using a random secret for this run; tokens stop working when the server restarts')
   }

@@ -1,6 +1,8 @@
 /**
  * Starts the example server: `npm run example`, then open http://127.0.0.1:3000 (Swagger UI).
- * Environment: HOST (127.0.0.1), PORT (3000), EXAMPLE_DB (<repo>/example.db), JWT_SECRET (random).
+ * Environment: HOST (127.0.0.1), PORT (3000), EXAMPLE_DB (<repo>/example.db), JWT_SECRET (random),
+ * and the time limits and connection cap of examples/config.ts (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
+ * KEEP_ALIVE_TIMEOUT_MS, CONNECTIONS_CHECKING_INTERVAL_MS, MAX_CONNECTIONS); see docs/example.md.
  */
 import { build } from './app.js'
 import { dbPathFromEnv, DEMO_USERS } from './config.js'

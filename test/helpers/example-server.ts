@@ -1,12 +1,19 @@
 /**
  * The example server over real HTTP for end-to-end tests: `build()` from examples/app.ts with a
- * fresh SQLite database in a temporary directory, listening on 127.0.0.1 on a free port.
+ * fresh SQLite database in a temporary directory, listening on 127.0.0.1 on a free port; or
+ * examples/server.ts itself in a child process, configured by its environment.
  */
 import type { FastifyInstance } from 'fastify'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { build } from '../../examples/app.js'
+import { cleanEnv } from './process.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** A running example server. */
 export interface ExampleServer {
@@ -44,4 +51,61 @@ export async function startExample (): Promise<ExampleServer> {
       rmSync(dir, { recursive: true, force: true })
     }
   }
+}
+
+/** examples/server.ts running in a child process. */
+export interface ExampleProcess {
+  /** The port it listens on, on 127.0.0.1. */
+  port: number
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  url: string
+  /** Everything it wrote so far, stdout (banner and JSON log lines) then stderr. */
+  output: () => string
+  /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+  stop: () => Promise<void>
+}
+
+/**
+ * Starts `tsx examples/server.ts` as `npm run example` would, on 127.0.0.1, a free port and an
+ * in-memory database, with `env` added to the environment; resolves once it prints its banner.
+ */
+export async function startExampleProcess (env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ExampleProcess> {
+  // `env -u NODE_OPTIONS`: the test runner re-adds its loaders to every child's environment.
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'examples/server.ts'], {
+    cwd: ROOT,
+    env: cleanEnv({ HOST: '127.0.0.1', PORT: '0', EXAMPLE_DB: ':memory:', JWT_SECRET: 'an-end-to-end-test-secret-of-32-bytes+', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const output = (): string => stdout + stderr
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+    await exited
+    clearTimeout(timer)
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`the example server did not start within ${timeoutMs} ms\n${output()}`))
+    }, timeoutMs)
+    const onData = (): void => {
+      const match = /Swagger UI: +http:\/\/127\.0\.0\.1:([0-9]+)\/docs/.exec(stdout)
+      if (match === null) return
+      clearTimeout(timer)
+      child.stdout.off('data', onData)
+      resolve(Number(match[1]))
+    }
+    child.stdout.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the example server exited with ${code} before listening\n${output()}`))
+    })
+  })
+  return { port, url: `http://127.0.0.1:${port}`, output, stop }
 }
