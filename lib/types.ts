@@ -93,7 +93,10 @@ export interface FastifyPasswordBearerOptions {
   secret: string | Buffer
   /** The user store. */
   users: UserStore
-  /** Path of the token route. @default '/token' */
+  /**
+   * Path of the token route, relative to the route prefix the plugin is registered under (the
+   * OpenAPI `tokenUrl` is the full path, prefix included). @default '/token'
+   */
   tokenUrl?: string
   /** Access token lifetime in seconds. @default 900 */
   accessTokenTtl?: number

@@ -1,0 +1,84 @@
+import SwaggerParser from '@apidevtools/swagger-parser'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t from 'tap'
+import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
+import { demoUsers, FORM, SCOPES, SECRET } from './support.js'
+
+// docs/openapi.md: the OpenAPI document of apps that mount the plugin under a route prefix.
+
+const INFO = { title: 'test', version: '1.0.0' }
+
+async function pluginOptions (extra: Partial<FastifyPasswordBearerOptions> = {}): Promise<FastifyPasswordBearerOptions> {
+  const users = await demoUsers()
+  return { secret: SECRET, scopes: SCOPES, rateLimit: false, users: { findByUsername: (u) => users.get(u) }, ...extra }
+}
+
+function documentOf (app: FastifyInstance): any {
+  return JSON.parse(JSON.stringify(app.swagger()))
+}
+
+/** Logs in at `tokenUrl` (the URL the document publishes) and returns the access token. */
+async function loginAt (app: FastifyInstance, tokenUrl: string, username = 'alice'): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: tokenUrl, headers: FORM, payload: `grant_type=password&username=${username}&password=secret` })
+  if (res.statusCode !== 200) throw new Error(`POST ${tokenUrl} answered ${res.statusCode} ${res.body}`)
+  return (res.json() as { access_token: string }).access_token
+}
+
+t.test('under a route prefix, the published tokenUrl is where the token route answers', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger, { openapi: { info: INFO } })
+  const options = await pluginOptions()
+  await app.register(async (api) => {
+    await api.register(fastifyPasswordBearer, options)
+    api.get('/me', { preHandler: api.authenticate }, async (request) => ({ username: request.currentUser?.username }))
+  }, { prefix: '/api/v1' })
+  await app.ready()
+
+  const doc = documentOf(app)
+  const tokenUrl = doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.tokenUrl
+  t.equal(tokenUrl, '/api/v1/token', 'the prefix is part of the tokenUrl')
+  t.ok(doc.paths['/api/v1/token']?.post, 'the token route is documented at its full path')
+  t.same(doc.paths['/api/v1/me']?.get.security, [{ OAuth2PasswordBearer: [] }])
+  await t.resolves(SwaggerParser.validate(doc), 'the document is valid OpenAPI 3')
+
+  const token = await loginAt(app, tokenUrl)
+  const me = await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })
+  t.equal(me.statusCode, 200)
+  t.same(me.json(), { username: 'alice' })
+  t.equal((await app.inject({ method: 'POST', url: '/token', headers: FORM, payload: 'grant_type=password' })).statusCode, 404,
+    'nothing answers at the unprefixed path')
+})
+
+t.test('tokenUrl is relative to the prefix; a prefix with a trailing slash and Swagger 2 documents alike', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger, { swagger: { info: INFO } })
+  const options = await pluginOptions({ tokenUrl: '/auth/token' })
+  await app.register(async (api) => {
+    await api.register(fastifyPasswordBearer, options)
+    api.get('/items', { preHandler: api.requireScopes('items:read') }, async () => [])
+  }, { prefix: '/api/' })
+  await app.ready()
+
+  const doc = documentOf(app)
+  t.same(doc.securityDefinitions.OAuth2PasswordBearer, { type: 'oauth2', flow: 'password', tokenUrl: '/api/auth/token', scopes: SCOPES })
+  t.same(doc.paths['/api/items']?.get.security, [{ OAuth2PasswordBearer: ['items:read'] }])
+  await t.resolves(SwaggerParser.validate(doc), 'the document is valid Swagger 2')
+  await t.resolves(loginAt(app, '/api/auth/token'))
+})
+
+t.test("the app's swagger options are not changed by the published scheme", async (t) => {
+  const securitySchemes = { apiKey: { type: 'apiKey' as const, in: 'header' as const, name: 'x-api-key' } }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(swagger, { openapi: { info: INFO, components: { securitySchemes } } })
+  await app.register(fastifyPasswordBearer, await pluginOptions())
+  await app.ready()
+  const doc = documentOf(app)
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['OAuth2PasswordBearer', 'apiKey'])
+  t.same(Object.keys(securitySchemes), ['apiKey'], "the app's object keeps its own schemes only")
+  t.match(app.swagger({ yaml: true }), /OAuth2PasswordBearer:/, 'the YAML document has the scheme too')
+  t.same(Object.keys(securitySchemes), ['apiKey'], 'and the YAML build did not change it either')
+})
