@@ -13,6 +13,7 @@ export {
   InvalidPasswordError,
   UserStoreError,
   UserStoreTimeoutError,
+  SwaggerOrderError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'

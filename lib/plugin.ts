@@ -9,6 +9,7 @@ import { Limiter } from './endpoint/limiter.js'
 import { createDummyHash } from './endpoint/password-hash.js'
 import { tokenRoute } from './endpoint/route.js'
 import { serializeRequest } from './log.js'
+import { hasSwagger, swaggerOrderCheck } from './openapi/document.js'
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
@@ -38,7 +39,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const format = createAccessTokenFormat(options)
   // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
-  const openapi = fastify.hasDecorator('swagger')
+  // @fastify/swagger must be registered first: it only documents the routes registered after it.
+  const openapi = hasSwagger(fastify)
 
   // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
   // local to it and never touch the app's other routes.
@@ -69,17 +71,20 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorate('requireScopes', hooks.requireScopes)
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
+  // Without @fastify/swagger yet: startup fails if it is registered later.
+  const lateSwagger = openapi ? undefined : swaggerOrderCheck(fastify, options.securitySchemeName)
 
   // Routes protected by the plugin's hooks log their URL without the query string, where a client
   // may have put an access token (unless the route sets its own `req` log serializer), and, with
   // @fastify/swagger, get their OpenAPI `security`.
-  fastify.addHook('onRoute', (routeOptions) => {
+  fastify.addHook('onRoute', function markRoute (routeOptions) {
     const protection = routeProtection(routeOptions, hooks.registry)
     if (protection === undefined) return
     if (!Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
       routeOptions.logSerializers = Object.assign(Object.create(routeOptions.logSerializers ?? null), { req: serializeRequest })
     }
-    if (openapi) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
+    if (lateSwagger === undefined) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
+    else lateSwagger.routeAdded(this)
   })
 }
 

@@ -1,11 +1,13 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import t from 'tap'
-import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
+import fastifyPasswordBearer, { SwaggerOrderError, type FastifyPasswordBearerOptions } from '../lib/index.js'
 import { demoUsers, FORM, SCOPES, SECRET } from './support.js'
 
-// docs/openapi.md: the OpenAPI document of apps that mount the plugin under a route prefix.
+// docs/openapi.md: the OpenAPI document of apps that mount the plugin under a route prefix, or that
+// register @fastify/swagger after it.
 
 const INFO = { title: 'test', version: '1.0.0' }
 
@@ -67,6 +69,88 @@ t.test('tokenUrl is relative to the prefix; a prefix with a trailing slash and S
   t.same(doc.paths['/api/items']?.get.security, [{ OAuth2PasswordBearer: ['items:read'] }])
   await t.resolves(SwaggerParser.validate(doc), 'the document is valid Swagger 2')
   await t.resolves(loginAt(app, '/api/auth/token'))
+})
+
+t.test('registration order with @fastify/swagger', async (t) => {
+  await t.test('@fastify/swagger first: scheme, token route and route security are in the document', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(swagger, { openapi: { info: INFO } })
+    await app.register(fastifyPasswordBearer, await pluginOptions())
+    app.get('/me', { preHandler: app.authenticate }, async () => ({}))
+    await app.ready()
+    const doc = documentOf(app)
+    t.ok(doc.components.securitySchemes.OAuth2PasswordBearer)
+    t.ok(doc.paths['/token']?.post)
+    t.same(doc.paths['/me']?.get.security, [{ OAuth2PasswordBearer: [] }])
+  })
+
+  await t.test('@fastify/swagger after the plugin: startup fails with FST_PWB_SWAGGER_ORDER, saying to register it first', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(fastifyPasswordBearer, await pluginOptions())
+    await app.register(swagger, { openapi: { info: INFO } })
+    app.get('/me', { preHandler: app.authenticate }, async () => ({}))
+    const err = await app.ready().then(() => null, (e: unknown) => e)
+    t.ok(err instanceof SwaggerOrderError, 'a SwaggerOrderError')
+    t.match(err, { code: 'FST_PWB_SWAGGER_ORDER', message: /register @fastify\/swagger first/ })
+    t.match(err, { message: /"OAuth2PasswordBearer" security scheme/ })
+  })
+
+  await t.test('autoload order (plugins loaded by file name, password-bearer.ts before swagger.ts) fails the same way', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const options = await pluginOptions()
+    // What @fastify/autoload does with plugins/password-bearer.ts and plugins/swagger.ts, then routes/.
+    await app.register(fp(async (instance) => { await instance.register(fastifyPasswordBearer, options) }))
+    await app.register(fp(async (instance) => { await instance.register(swagger, { openapi: { info: INFO } }) }))
+    await app.register(async (routes) => {
+      routes.get('/me', { preHandler: routes.authenticate }, async () => ({}))
+    })
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_PWB_SWAGGER_ORDER' })
+  })
+
+  await t.test('the plugin under a prefix and @fastify/swagger registered after it at the root: startup fails', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const options = await pluginOptions()
+    await app.register(async (api) => {
+      await api.register(fastifyPasswordBearer, options)
+      api.get('/me', { preHandler: api.authenticate }, async () => ({}))
+    }, { prefix: '/api' })
+    await app.register(swagger, { openapi: { info: INFO } })
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_PWB_SWAGGER_ORDER' })
+  })
+
+  await t.test('@fastify/swagger registered after the plugin in the scope of its protected routes: startup fails', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(fastifyPasswordBearer, await pluginOptions())
+    await app.register(async (api) => {
+      await api.register(swagger, { openapi: { info: INFO } })
+      api.get('/me', { preHandler: app.authenticate }, async () => ({}))
+      api.get('/items', { preHandler: app.requireScopes('items:read') }, async () => [])
+    })
+    await t.rejects(async () => { await app.ready() }, { code: 'FST_PWB_SWAGGER_ORDER' })
+  })
+
+  await t.test('a "swagger" decorator that is not a function is not @fastify/swagger', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const name: string = 'swagger'
+    app.decorate(name, 'the docs team')
+    await app.register(fastifyPasswordBearer, await pluginOptions())
+    app.get('/me', { preHandler: app.authenticate }, async () => ({}))
+    await t.resolves(async () => { await app.ready() })
+  })
+
+  await t.test('without @fastify/swagger, startup succeeds', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(fastifyPasswordBearer, await pluginOptions())
+    app.get('/me', { preHandler: app.authenticate }, async () => ({}))
+    await t.resolves(async () => { await app.ready() })
+  })
 })
 
 t.test("the app's swagger options are not changed by the published scheme", async (t) => {
