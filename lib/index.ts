@@ -14,6 +14,7 @@ export {
   UserStoreError,
   UserStoreTimeoutError,
   SwaggerOrderError,
+  DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'

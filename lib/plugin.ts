@@ -9,7 +9,7 @@ import { Limiter } from './endpoint/limiter.js'
 import { createDummyHash } from './endpoint/password-hash.js'
 import { tokenRoute } from './endpoint/route.js'
 import { serializeRequest } from './log.js'
-import { hasSwagger, swaggerOrderCheck } from './openapi/document.js'
+import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/document.js'
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
@@ -71,6 +71,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorate('requireScopes', hooks.requireScopes)
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
+  // After the decorators: registering twice in one scope fails on them first, with its own error.
+  claimSchemeName(fastify, options.securitySchemeName)
   // Without @fastify/swagger yet: startup fails if it is registered later.
   const lateSwagger = openapi ? undefined : swaggerOrderCheck(fastify, options.securitySchemeName)
 

@@ -131,7 +131,7 @@ export interface FastifyPasswordBearerOptions {
   userLookupTimeout?: number
   /** Largest token request body in bytes. @default 4096 */
   tokenBodyLimit?: number
-  /** Name of the OpenAPI security scheme. @default 'OAuth2PasswordBearer' */
+  /** Name of the OpenAPI security scheme; one per registration in a document. @default 'OAuth2PasswordBearer' */
   securitySchemeName?: string
   /** Verified tokens kept in an LRU cache (0 disables it). @default 1000 */
   verifyCacheSize?: number

@@ -3,11 +3,11 @@ import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import t from 'tap'
-import fastifyPasswordBearer, { SwaggerOrderError, type FastifyPasswordBearerOptions } from '../lib/index.js'
+import fastifyPasswordBearer, { DuplicateSecuritySchemeError, SwaggerOrderError, type FastifyPasswordBearerOptions } from '../lib/index.js'
 import { demoUsers, FORM, SCOPES, SECRET } from './support.js'
 
-// docs/openapi.md: the OpenAPI document of apps that mount the plugin under a route prefix, or that
-// register @fastify/swagger after it.
+// docs/openapi.md: the OpenAPI document of apps that mount the plugin under a route prefix, that
+// register @fastify/swagger after it, or that register it twice.
 
 const INFO = { title: 'test', version: '1.0.0' }
 
@@ -150,6 +150,72 @@ t.test('registration order with @fastify/swagger', async (t) => {
     await app.register(fastifyPasswordBearer, await pluginOptions())
     app.get('/me', { preHandler: app.authenticate }, async () => ({}))
     await t.resolves(async () => { await app.ready() })
+  })
+})
+
+t.test('two registrations in two prefixed scopes', async (t) => {
+  await t.test('the document holds both schemes, each with its own scopes and working tokenUrl', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(swagger, { openapi: { info: INFO } })
+    const admin = await pluginOptions({ securitySchemeName: 'AdminLogin', scopes: SCOPES })
+    const shop = await pluginOptions({ securitySchemeName: 'ShopLogin', scopes: { 'items:read': 'Browse the shop' } })
+    await app.register(async (scope) => {
+      await scope.register(fastifyPasswordBearer, admin)
+      scope.post('/items', { preHandler: scope.requireScopes('items:write') }, async () => ({ ok: true }))
+    }, { prefix: '/admin' })
+    await app.register(async (scope) => {
+      await scope.register(fastifyPasswordBearer, shop)
+      scope.get('/items', { preHandler: scope.requireScopes('items:read') }, async () => ({ ok: true }))
+    }, { prefix: '/shop' })
+    await app.ready()
+
+    const doc = documentOf(app)
+    const schemes = doc.components.securitySchemes
+    t.same(Object.keys(schemes).sort(), ['AdminLogin', 'ShopLogin'])
+    t.same(schemes.AdminLogin.flows.password, { tokenUrl: '/admin/token', scopes: SCOPES })
+    t.same(schemes.ShopLogin.flows.password, { tokenUrl: '/shop/token', scopes: { 'items:read': 'Browse the shop' } })
+    t.same(doc.paths['/admin/items']?.post.security, [{ AdminLogin: ['items:write'] }])
+    t.same(doc.paths['/shop/items']?.get.security, [{ ShopLogin: ['items:read'] }])
+    t.ok(doc.paths['/admin/token']?.post && doc.paths['/shop/token']?.post, 'both token routes are documented')
+    await t.resolves(SwaggerParser.validate(doc))
+
+    const adminToken = await loginAt(app, schemes.AdminLogin.flows.password.tokenUrl)
+    t.equal((await app.inject({ method: 'POST', url: '/admin/items', headers: { authorization: `Bearer ${adminToken}` } })).statusCode, 200)
+    const shopToken = await loginAt(app, schemes.ShopLogin.flows.password.tokenUrl, 'carol')
+    t.equal((await app.inject({ url: '/shop/items', headers: { authorization: `Bearer ${shopToken}` } })).statusCode, 200)
+  })
+
+  await t.test('the same scheme name twice in one document fails startup with FST_PWB_DUPLICATE_SCHEME', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await app.register(swagger, { openapi: { info: INFO } })
+    const options = await pluginOptions()
+    // Not awaited: the second registration fails, and ready() reports it.
+    app.register(async (scope) => { await scope.register(fastifyPasswordBearer, options) }, { prefix: '/a' })
+    app.register(async (scope) => { await scope.register(fastifyPasswordBearer, options) }, { prefix: '/b' })
+    const err = await app.ready().then(() => null, (e: unknown) => e)
+    t.ok(err instanceof DuplicateSecuritySchemeError, 'a DuplicateSecuritySchemeError')
+    t.match(err, { code: 'FST_PWB_DUPLICATE_SCHEME', message: /"OAuth2PasswordBearer".*securitySchemeName/ })
+  })
+
+  await t.test('without @fastify/swagger, two registrations may keep the default name', async (t) => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const options = await pluginOptions()
+    await app.register(async (scope) => { await scope.register(fastifyPasswordBearer, options) }, { prefix: '/a' })
+    await app.register(async (scope) => { await scope.register(fastifyPasswordBearer, options) }, { prefix: '/b' })
+    await t.resolves(async () => { await app.ready() })
+  })
+
+  await t.test('two apps, each with its own document, may use the same name', async (t) => {
+    for (let i = 0; i < 2; i++) {
+      const app = Fastify()
+      t.teardown(() => app.close())
+      await app.register(swagger, { openapi: { info: INFO } })
+      await app.register(fastifyPasswordBearer, await pluginOptions())
+      await t.resolves(async () => { await app.ready() })
+    }
   })
 })
 

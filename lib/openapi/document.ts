@@ -1,9 +1,16 @@
 /**
  * Which @fastify/swagger document the plugin publishes to: the document's presence when the plugin
- * is registered, and the startup check that @fastify/swagger did not come too late.
+ * is registered, one scheme name per registration in a document, and the startup check that
+ * @fastify/swagger did not come too late.
  */
 import type { FastifyInstance } from 'fastify'
-import { SwaggerOrderError } from '../errors.js'
+import { DuplicateSecuritySchemeError, SwaggerOrderError } from '../errors.js'
+
+/**
+ * The scheme names published in each document, by the document's `swagger` decorator (one per
+ * @fastify/swagger registration). Module-wide: two registrations of the plugin share it.
+ */
+const publishedSchemes = new WeakMap<object, Set<string>>()
 
 /** The `swagger` decorator of @fastify/swagger visible from `instance`, or `undefined`. */
 function swaggerOf (instance: FastifyInstance): object | undefined {
@@ -15,6 +22,23 @@ function swaggerOf (instance: FastifyInstance): object | undefined {
 /** Whether @fastify/swagger is registered in `instance` or a context around it. */
 export function hasSwagger (instance: FastifyInstance): boolean {
   return swaggerOf(instance) !== undefined
+}
+
+/**
+ * At registration: takes the scheme name in the document of the @fastify/swagger around `instance`
+ * (without one, there is nothing to take). A second registration of the plugin with the same name
+ * throws `FST_PWB_DUPLICATE_SCHEME` (a document holds one scheme of a name, with one `tokenUrl`).
+ */
+export function claimSchemeName (instance: FastifyInstance, name: string): void {
+  const swagger = swaggerOf(instance)
+  if (swagger === undefined) return
+  let names = publishedSchemes.get(swagger)
+  if (names === undefined) {
+    names = new Set()
+    publishedSchemes.set(swagger, names)
+  }
+  if (names.has(name)) throw new DuplicateSecuritySchemeError(name)
+  names.add(name)
 }
 
 /**
