@@ -43,6 +43,18 @@ export const UserStoreTimeoutError = createError<[number]>(
   503
 )
 
+export const SwaggerOrderError = createError<[string]>(
+  'FST_PWB_SWAGGER_ORDER',
+  'fastify-password-bearer: @fastify/swagger was registered after this plugin, so its OpenAPI document would have no "%s" security scheme, no token route and no security on protected routes; register @fastify/swagger first (before the plugin, or before the @fastify/autoload directory that loads it)',
+  500
+)
+
+export const DuplicateSecuritySchemeError = createError<[string]>(
+  'FST_PWB_DUPLICATE_SCHEME',
+  'fastify-password-bearer: another registration of the plugin already publishes the security scheme "%s" in the same OpenAPI document; give each registration its own securitySchemeName',
+  500
+)
+
 /**
  * Retry-After delays, in seconds: after a store (user store, throttle counters) did not answer, and
  * after the argon2 queue was full (a slot frees within one verification).
@@ -57,6 +69,8 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_INVALID_PASSWORD'
   | 'FST_PWB_USER_STORE'
   | 'FST_PWB_USER_STORE_TIMEOUT'
+  | 'FST_PWB_SWAGGER_ORDER'
+  | 'FST_PWB_DUPLICATE_SCHEME'
 
 /**
  * RFC 6749 §5.2 error codes sent by the token route, with the HTTP status each is sent with.

@@ -13,6 +13,8 @@ export {
   InvalidPasswordError,
   UserStoreError,
   UserStoreTimeoutError,
+  SwaggerOrderError,
+  DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'

@@ -1,6 +1,7 @@
 /**
  * Wiring only: validates options, builds the token format, registers the token route in a child
- * context, decorates the app with the hooks, and marks protected routes for @fastify/swagger.
+ * context, decorates the app with the hooks, and marks protected routes for their logs and for
+ * @fastify/swagger.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -8,7 +9,8 @@ import { createAccessTokenFormat } from './access-token/format.js'
 import { Limiter } from './endpoint/limiter.js'
 import { createDummyHash } from './endpoint/password-hash.js'
 import { tokenRoute } from './endpoint/route.js'
-import { serializeRequest } from './log.js'
+import { requestLogSerializers } from './log.js'
+import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/document.js'
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
@@ -38,7 +40,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const format = createAccessTokenFormat(options)
   // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
-  const openapi = fastify.hasDecorator('swagger')
+  // @fastify/swagger must be registered first: it only documents the routes registered after it.
+  const openapi = hasSwagger(fastify)
 
   // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
   // local to it and never touch the app's other routes.
@@ -69,17 +72,20 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorate('requireScopes', hooks.requireScopes)
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
+  // After the decorators: registering twice in one scope fails on them first, with its own error.
+  claimSchemeName(fastify, options.securitySchemeName)
+  // Without @fastify/swagger yet: startup fails if it is registered later.
+  const lateSwagger = openapi ? undefined : swaggerOrderCheck(fastify, options.securitySchemeName)
 
   // Routes protected by the plugin's hooks log their URL without the query string, where a client
-  // may have put an access token (unless the route sets its own `req` log serializer), and, with
+  // may have put an access token (through the app's own `req` serializer, or Fastify's), and, with
   // @fastify/swagger, get their OpenAPI `security`.
-  fastify.addHook('onRoute', (routeOptions) => {
+  fastify.addHook('onRoute', function markRoute (routeOptions) {
     const protection = routeProtection(routeOptions, hooks.registry)
     if (protection === undefined) return
-    if (!Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
-      routeOptions.logSerializers = Object.assign(Object.create(routeOptions.logSerializers ?? null), { req: serializeRequest })
-    }
-    if (openapi) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
+    routeOptions.logSerializers = requestLogSerializers(routeOptions.logSerializers, this.log)
+    if (lateSwagger === undefined) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
+    else lateSwagger.routeAdded(this)
   })
 }
 

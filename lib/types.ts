@@ -93,7 +93,10 @@ export interface FastifyPasswordBearerOptions {
   secret: string | Buffer
   /** The user store. */
   users: UserStore
-  /** Path of the token route. @default '/token' */
+  /**
+   * Path of the token route, relative to the route prefix the plugin is registered under (the
+   * OpenAPI `tokenUrl` is the full path, prefix included). @default '/token'
+   */
   tokenUrl?: string
   /** Access token lifetime in seconds. @default 900 */
   accessTokenTtl?: number
@@ -128,7 +131,7 @@ export interface FastifyPasswordBearerOptions {
   userLookupTimeout?: number
   /** Largest token request body in bytes. @default 4096 */
   tokenBodyLimit?: number
-  /** Name of the OpenAPI security scheme. @default 'OAuth2PasswordBearer' */
+  /** Name of the OpenAPI security scheme; one per registration in a document. @default 'OAuth2PasswordBearer' */
   securitySchemeName?: string
   /** Verified tokens kept in an LRU cache (0 disables it). @default 1000 */
   verifyCacheSize?: number

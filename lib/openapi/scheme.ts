@@ -28,32 +28,38 @@ export function securityScheme (options: { tokenUrl?: string, scopes?: Record<st
 
 interface SwaggerTransformArgs {
   schema: Record<string, unknown> | undefined
+  /** The route's full URL: its context's prefix and the `tokenUrl` option. */
   url: string
   openapiObject?: { components?: { securitySchemes?: Record<string, unknown> } }
   swaggerObject?: { securityDefinitions?: Record<string, unknown> }
 }
 
+/** `schemes` with `name` added, as a new object (the app's own objects are never changed); as it was if it has `name`. */
+function withScheme (schemes: Record<string, unknown> | undefined, name: string, scheme: unknown): Record<string, unknown> {
+  if (schemes !== undefined && Object.hasOwn(schemes, name)) return schemes
+  return { ...schemes, [name]: scheme }
+}
+
 /**
  * The token route's `config.swaggerTransform`: @fastify/swagger calls it while it builds the
- * document, before any protected route (those are registered after the plugin), so the scheme is
- * in `components.securitySchemes` by the time routes refer to it. An app's own scheme of the same
- * name is kept.
+ * document, and the scheme is in the document by the time the document is complete. The scheme's
+ * `tokenUrl` is the URL the token route answers at, route prefix included. An app's own scheme of
+ * the same name is kept.
  */
 export function addSecurityScheme (options: EndpointOptions) {
   return ({ schema, url, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
     const name = options.securitySchemeName
     if (openapiObject !== undefined) {
       openapiObject.components ??= {}
-      openapiObject.components.securitySchemes ??= {}
-      openapiObject.components.securitySchemes[name] ??= securityScheme(options)
+      openapiObject.components.securitySchemes = withScheme(openapiObject.components.securitySchemes, name,
+        securityScheme({ tokenUrl: url, scopes: options.scopes }))
     } else if (swaggerObject !== undefined) {
-      swaggerObject.securityDefinitions ??= {}
-      swaggerObject.securityDefinitions[name] ??= {
+      swaggerObject.securityDefinitions = withScheme(swaggerObject.securityDefinitions, name, {
         type: 'oauth2',
         flow: 'password',
-        tokenUrl: options.tokenUrl,
+        tokenUrl: url,
         scopes: { ...options.scopes }
-      }
+      })
     }
     return { schema, url }
   }

@@ -1,7 +1,7 @@
 /**
  * Swagger UI's Authorize button, in a real browser, against the example server: the password flow
  * as Swagger UI really sends it (Basic Og==, the ticked scopes), Try it out on protected routes,
- * a missing scope, and Logout.
+ * a missing scope, and Logout; and against an app that mounts the plugin under a route prefix.
  *
  * Screenshots go to docs/images/ when they are missing there or UPDATE_SCREENSHOTS=1 (the README
  * shows them), to a temporary directory otherwise.
@@ -9,11 +9,16 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify from 'fastify'
 import type { Locator, Page, Request } from 'playwright-core'
 import t from 'tap'
+import fastifyPasswordBearer from '../../lib/index.js'
 import { chromiumMissing, launchChromium } from '../helpers/browser.js'
 import { startExample, DEMO } from '../helpers/example-server.js'
 import { REPO } from '../helpers/pack.js'
+import { demoUsers, SCOPES, SECRET } from '../support.js'
 
 t.setTimeout(180_000)
 
@@ -81,7 +86,8 @@ async function authorize (page: Page, username: string, password: string): Promi
   const tokenRequest = page.waitForRequest((request) => request.url().endsWith('/token') && request.method() === 'POST')
   await modal.getByRole('button', { name: 'Apply given OAuth2 credentials' }).click()
   const request = await tokenRequest
-  await modal.getByRole('button', { name: 'Remove authorization' }).waitFor()
+  // A refused login leaves the dialog as it was: the caller checks the answer.
+  if ((await request.response())?.status() === 200) await modal.getByRole('button', { name: 'Remove authorization' }).waitFor()
   return request
 }
 
@@ -174,4 +180,43 @@ t.test('Swagger UI logs in with the password flow and calls protected routes', {
     t.match(JSON.parse(result.body), { statusCode: 401, code: 'FST_PWB_NO_TOKEN' })
     t.equal(result.headers['www-authenticate'], 'Bearer realm="api"')
   })
+})
+
+/** An app with the plugin and its routes under the `/api/v1` prefix, Swagger UI at /docs, over HTTP. */
+async function startPrefixedApp (): Promise<{ url: string, close: () => Promise<void> }> {
+  const users = await demoUsers()
+  const app = Fastify()
+  await app.register(swagger, { openapi: { openapi: '3.0.3', info: { title: 'prefixed', version: '1.0.0' } } })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(async (api) => {
+    await api.register(fastifyPasswordBearer, { secret: SECRET, scopes: SCOPES, users: { findByUsername: (u) => users.get(u) ?? null } })
+    api.get('/users/me', {
+      preHandler: api.authenticate,
+      schema: { response: { 200: { type: 'object', properties: { username: { type: 'string' } } } } }
+    }, async (request) => ({ username: request.currentUser?.username }))
+  }, { prefix: '/api/v1' })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address !== 'object') throw new Error('the server has no TCP address')
+  return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() }
+}
+
+t.test('under a route prefix, Swagger UI logs in at the prefixed token route', { skip }, async (t) => {
+  const server = await startPrefixedApp()
+  t.teardown(server.close)
+  const browser = await launchChromium()
+  t.teardown(browser.close)
+  const page = browser.context.pages()[0] ?? await browser.context.newPage()
+  page.setDefaultTimeout(30_000)
+
+  await page.goto(`${server.url}/docs`)
+  await page.locator('.auth-wrapper .btn.authorize').waitFor()
+  const request = await authorize(page, 'alice', 'secret')
+  t.equal(new URL(request.url()).pathname, '/api/v1/token', 'Authorize posts to the token route under the prefix')
+  t.equal((await request.response())?.status(), 200, 'and gets a token')
+  await closeDialog(page)
+
+  const result = await execute(page, 'get', '/api/v1/users/me', server.url)
+  t.equal(result.status, '200', 'Try it out sends the token')
+  t.same(JSON.parse(result.body), { username: 'alice' })
 })
