@@ -12,6 +12,7 @@ import { serializeRequest } from './log.js'
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
+import { markNoStore } from './resource/no-store.js'
 import { createTokenReader } from './resource/verified-tokens.js'
 import { Deadlines } from './stores/deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
@@ -71,14 +72,16 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   fastify.decorateRequest('accessToken', null)
 
   // Routes protected by the plugin's hooks log their URL without the query string, where a client
-  // may have put an access token (unless the route sets its own `req` log serializer), and, with
-  // @fastify/swagger, get their OpenAPI `security`.
+  // may have put an access token (unless the route sets its own `req` log serializer), answer with
+  // no-store (unless they set their own Cache-Control), and, with @fastify/swagger, get their
+  // OpenAPI `security`.
   fastify.addHook('onRoute', (routeOptions) => {
     const protection = routeProtection(routeOptions, hooks.registry)
     if (protection === undefined) return
     if (!Object.hasOwn(routeOptions.logSerializers ?? {}, 'req')) {
       routeOptions.logSerializers = Object.assign(Object.create(routeOptions.logSerializers ?? null), { req: serializeRequest })
     }
+    markNoStore(routeOptions)
     if (openapi) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
   })
 }
