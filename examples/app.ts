@@ -4,7 +4,7 @@
  */
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type onSendHookHandler } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
@@ -98,13 +98,6 @@ const newItem = {
   additionalProperties: false,
   properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', examples: ['Notebook'] } }
 } as const
-
-/** Responses that depend on the Authorization header are neither cached nor shared. */
-const privateResponse: onSendHookHandler = async (_request, reply, payload) => {
-  reply.header('cache-control', 'no-store')
-  reply.header('vary', 'Authorization')
-  return payload
-}
 
 function resolveSecret (options: BuildOptions, env: NodeJS.ProcessEnv): { secret: string | Buffer, random: boolean } {
   if (options.secret !== undefined) return { secret: options.secret, random: false }
@@ -256,7 +249,6 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
   // The hooks run in onRequest: the token is checked before any body is read.
   app.get('/protected', {
     onRequest: app.authenticate,
-    onSend: privateResponse,
     schema: {
       tags: ['greetings'],
       summary: 'Greet the logged-in user',
@@ -266,7 +258,6 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
 
   app.get('/users/me', {
     onRequest: app.authenticate,
-    onSend: privateResponse,
     schema: {
       tags: ['users'],
       summary: 'The current user',
@@ -280,7 +271,6 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
 
   app.get('/items', {
     onRequest: app.requireScopes('items:read'),
-    onSend: privateResponse,
     schema: {
       tags: ['items'],
       summary: 'List items (scope items:read)',
@@ -290,7 +280,6 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
 
   app.post('/items', {
     onRequest: app.requireScopes('items:write'),
-    onSend: privateResponse,
     bodyLimit: 1024,
     schema: {
       tags: ['items'],
@@ -310,7 +299,6 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
 
   app.get('/hello', {
     onRequest: app.authenticateOptional,
-    onSend: privateResponse,
     schema: {
       tags: ['greetings'],
       summary: 'Greet the user, or a guest without a token',

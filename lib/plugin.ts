@@ -14,6 +14,7 @@ import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/docume
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
+import { markNoStore } from './resource/no-store.js'
 import { createTokenReader } from './resource/verified-tokens.js'
 import { Deadlines } from './stores/deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
@@ -78,12 +79,14 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const lateSwagger = openapi ? undefined : swaggerOrderCheck(fastify, options.securitySchemeName)
 
   // Routes protected by the plugin's hooks log their URL without the query string, where a client
-  // may have put an access token (through the app's own `req` serializer, or Fastify's), and, with
-  // @fastify/swagger, get their OpenAPI `security`.
+  // may have put an access token (through the app's own `req` serializer, or Fastify's), answer
+  // with no-store (unless they set their own Cache-Control), and, with @fastify/swagger, get their
+  // OpenAPI `security`.
   fastify.addHook('onRoute', function markRoute (routeOptions) {
     const protection = routeProtection(routeOptions, hooks.registry)
     if (protection === undefined) return
     routeOptions.logSerializers = requestLogSerializers(routeOptions.logSerializers, this.log)
+    markNoStore(routeOptions)
     if (lateSwagger === undefined) markProtectedRoute(routeOptions, protection, options.securitySchemeName)
     else lateSwagger.routeAdded(this)
   })

@@ -3,6 +3,7 @@
  * headers stay inside this child context and never change the app's other routes.
  */
 import formbody from '@fastify/formbody'
+import { STATUS_CODES } from 'node:http'
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifySchema, FastifyReply, FastifyRequest } from 'fastify'
 import type { AccessTokenFormat } from '../access-token/format.js'
 import { OAuthError, RETRY_AFTER, UserStoreTimeoutError } from '../errors.js'
@@ -49,32 +50,65 @@ function sendMethodNotAllowed (reply: FastifyReply): FastifyReply {
   return reply.send({ error: 'invalid_request', error_description: 'The token endpoint accepts POST only' })
 }
 
-/** Maps any error raised on the token route to an RFC 6749 §5.2 response. */
+/** An error thrown inside the token route's own handler that is not an {@link OAuthError}. */
+class HandlerFault extends Error {
+  constructor (readonly fault: unknown) {
+    super('token route handler failed')
+  }
+}
+
+/**
+ * Maps the errors the token route raises itself (its throttle, its checks, its grants) and those
+ * of reading its form body to RFC 6749 §5.2 responses. Any other error comes from the app (an
+ * app-wide hook, @fastify/rate-limit registered globally, an access guard) and is rethrown to the
+ * app's error handler, which answers it with its own status, headers and body.
+ */
 function handleError (this: FastifyInstance, error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof OAuthError) {
     logRefusal(request, error)
     return sendOAuthError(reply, error)
   }
+  if (error instanceof HandlerFault) return sendFault(request, reply, error.fault)
+  const code = (error as FastifyError).code
+  if (!isBodyError(code)) throw error
   if (request.method !== 'POST') {
     // A body-carrying method (QUERY) can fail in body parsing before its 405 handler runs.
     return sendMethodNotAllowed(reply)
   }
-  if (error instanceof UserStoreTimeoutError) {
-    request.log.error({ event: 'login', outcome: 'error', code: error.code }, 'user store timed out during login')
+  const description = code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+    ? 'The request body is too large'
+    : code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+      ? 'Send the token request as application/x-www-form-urlencoded'
+      : 'The request body could not be read as application/x-www-form-urlencoded'
+  request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_request', code }, 'unreadable token request')
+  return sendOAuthError(reply, new OAuthError('invalid_request', description))
+}
+
+/** Errors of reading the request body (content type, length, parsing), which the route answers itself. */
+function isBodyError (code: unknown): code is string {
+  return typeof code === 'string' && (code.startsWith('FST_ERR_CTP_') || code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE')
+}
+
+/**
+ * The route's serializer. Its own answers are plain objects; an app error that Fastify's default
+ * error handler sends on this route arrives as an object whose fields are inherited, and is
+ * written as Fastify writes it elsewhere: `{ statusCode, code, error, message }`.
+ */
+function serialize (data: unknown): string {
+  if (data !== null && typeof data === 'object' && Object.getPrototypeOf(data) !== Object.prototype) {
+    const { statusCode = 500, code, message } = data as { statusCode?: number, code?: string, message?: string }
+    return JSON.stringify({ statusCode, code, error: STATUS_CODES[statusCode], message })
+  }
+  return JSON.stringify(data)
+}
+
+/** A fault of the route's own work (a user store that failed, a bug): 503 or 500, no internals. */
+function sendFault (request: FastifyRequest, reply: FastifyReply, fault: unknown): FastifyReply {
+  if (fault instanceof UserStoreTimeoutError) {
+    request.log.error({ event: 'login', outcome: 'error', code: fault.code }, 'user store timed out during login')
     return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The user store is not answering: retry after the Retry-After delay', { 'retry-after': RETRY_AFTER.storeDown }))
   }
-  const status = (error as FastifyError).statusCode
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code = (error as FastifyError).code
-    const description = code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-      ? 'The request body is too large'
-      : code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? 'Send the token request as application/x-www-form-urlencoded'
-        : 'The request body could not be read as application/x-www-form-urlencoded'
-    request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_request', code }, 'unreadable token request')
-    return sendOAuthError(reply, new OAuthError('invalid_request', description))
-  }
-  request.log.error({ event: 'login', outcome: 'error', code: (error as FastifyError).code, err: error }, 'token request failed')
+  request.log.error({ event: 'login', outcome: 'error', code: (fault as { code?: unknown }).code, err: fault }, 'token request failed')
   return reply.code(500).send({ error: 'server_error', error_description: SERVER_ERROR_DESCRIPTION })
 }
 
@@ -101,7 +135,7 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     createPasswordGrant({ limits: options, login, throttle, knownScopes: options.knownScopes, issue })
   ] as Array<Grant<unknown>>) grants.set(grant.type, grant)
 
-  const passthrough = () => (data: unknown) => JSON.stringify(data)
+  const passthrough = () => serialize
 
   child.route({
     method: 'POST',
@@ -120,10 +154,14 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     serializerCompiler: passthrough,
     config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}) as FastifyContextConfig,
     handler: async (request, reply): Promise<TokenResponse> => {
-      const { grant, parsed } = parseTokenRequest(request.body, request.headers.authorization, grants, options.realm)
-      const response = await grant.handle(request, parsed)
-      reply.code(200)
-      return response
+      try {
+        const { grant, parsed } = parseTokenRequest(request.body, request.headers.authorization, grants, options.realm)
+        const response = await grant.handle(request, parsed)
+        reply.code(200)
+        return response
+      } catch (err) {
+        throw err instanceof OAuthError ? err : new HandlerFault(err)
+      }
     }
   })
 

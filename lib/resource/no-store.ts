@@ -1,0 +1,20 @@
+/**
+ * Answers of protected routes are per user: the plugin marks them `Cache-Control: no-store` and
+ * `Vary: Authorization` (RFC 9111 §5.2.2.5, RFC 6750 §5.3), refusals included, unless the route set
+ * its own `Cache-Control`. Applied through each protected route's `onSend` hooks.
+ */
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+
+function noStore (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
+  const vary = reply.getHeader('vary')
+  if (vary === undefined) reply.header('vary', 'Authorization')
+  else if (!/(^|,)\s*(authorization|\*)\s*(,|$)/i.test(String(vary))) reply.header('vary', `${String(vary)}, Authorization`)
+  done(null, payload)
+}
+
+/** Appends the no-store hook to a route's own `onSend` hooks. */
+export function markNoStore (routeOptions: RouteOptions): void {
+  const existing = routeOptions.onSend
+  routeOptions.onSend = existing === undefined ? [noStore] : [...(Array.isArray(existing) ? existing : [existing]), noStore] as RouteOptions['onSend']
+}
