@@ -1,7 +1,7 @@
 /**
  * A real install: `npm pack` the package, install the tarball into two fresh apps outside the
  * repository, and run them. Catches a missing `files` entry, broken `exports`, types that only
- * resolve inside the repo, and a `dist/` that `prepare` does not build.
+ * resolve inside the repo, a `dist/` that `prepack` does not build, and an install script.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -39,16 +39,29 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
   const install = async (dir: string, packageJson: Record<string, unknown>, extra: string[]) => {
     mkdirSync(dir)
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, ...packageJson }, null, 2))
-    await runOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', packed.tarball, 'fastify@5', ...extra],
+    // At the warn level: npm lists there the packages whose install scripts await approval.
+    return await runOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', packed.tarball, 'fastify@5', ...extra],
       { cwd: dir, timeout: STEP_MS })
   }
   const esmDir = join(root, 'esm-ts-app')
   const cjsDir = join(root, 'cjs-app')
   // Both installs at once: they share npm's cache and most of the time is network and disk.
-  await Promise.all([
+  const [esmInstall] = await Promise.all([
     install(esmDir, { name: 'esm-ts-app', type: 'module' }, ['@types/node@20']),
     install(cjsDir, { name: 'cjs-app', type: 'commonjs' }, [])
   ])
+
+  t.test('installing the package runs nothing: npm lists no install script of it to approve', async (t) => {
+    const installed = JSON.parse(readFileSync(join(esmDir, 'node_modules', 'fastify-password-bearer', 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
+      t.equal(installed.scripts?.[script], undefined, `no "${script}" script in the published package.json`)
+    }
+    t.ok(installed.scripts?.prepack, 'the build runs on prepack (npm pack and npm publish)')
+    // npm 11 ends an install with the packages whose scripts are not in allowScripts (argon2 builds).
+    const listed = (esmInstall.stdout + esmInstall.stderr).split('\n').filter((line) => line.includes('install-scripts'))
+    t.ok(listed.some((line) => /\bargon2@/.test(line)), 'npm lists the install scripts awaiting approval (argon2 builds at install)')
+    t.same(listed.filter((line) => line.includes('fastify-password-bearer')), [], 'and none of this package')
+  })
 
   t.test('the installed source maps carry their sources (lib/ is not published)', async (t) => {
     const installed = join(cjsDir, 'node_modules', 'fastify-password-bearer')
