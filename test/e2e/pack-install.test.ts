@@ -1,7 +1,8 @@
 /**
  * A real install: `npm pack` the package, install the tarball into two fresh apps outside the
  * repository, and run them. Catches a missing `files` entry, broken `exports`, types that only
- * resolve inside the repo, a `dist/` that `prepack` does not build, and an install script.
+ * resolve inside the repo, a `dist/` that `prepack` does not build, an install script, and a README
+ * snippet that does not run as written.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -118,6 +119,45 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     t.teardown(server.stop)
     const body = await exercise(t, server)
     t.same(body, { email: 'alice@example.com', username: 'alice', phone: null }, 'currentUser.email comes from loadUser')
+  })
+
+  t.test('the README snippet compiles and runs as written, with a JWT_SECRET made the way the README says', async (t) => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('## Use it in your app'))
+    const snippet = /```ts\n([^]*?)```/.exec(section)?.[1]
+    const secretLine = /^export JWT_SECRET=.*$/m.exec(section)?.[0]
+    if (snippet === undefined || secretLine === undefined) throw new Error('README.md: "Use it in your app" has no ts snippet or no `export JWT_SECRET=` line')
+    t.ok(section.indexOf(secretLine) < section.indexOf('```ts'), 'the README says how to make JWT_SECRET before the snippet that needs it')
+
+    // The README's command, run by a shell as a reader would.
+    const made = await runOk('sh', ['-c', `${secretLine} && printf '%s' "$JWT_SECRET"`], { timeout: 30_000 })
+    const secret = made.stdout
+    t.ok(Buffer.from(secret, 'base64url').length >= 32, 'it makes a secret of at least 32 bytes')
+    t.match(secret, /^[A-Za-z0-9_-]+$/, 'of characters that need no quoting')
+
+    // The snippet listens on port 3000; here on a free port, the one change.
+    const runnable = snippet.replace('app.listen({ port: 3000 })', "app.listen({ port: 0, host: '127.0.0.1' })")
+    t.not(runnable, snippet, 'the listen line was found')
+    writeFileSync(join(esmDir, 'readme.ts'), runnable)
+    await runOk(process.execPath, [TSC, '--strict', '--skipLibCheck', 'false', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--outDir', 'readme-build', 'readme.ts'],
+      { cwd: esmDir, timeout: STEP_MS })
+
+    const listening = (line: string) => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? null
+    const server = await startServer([join('readme-build', 'readme.js')], { cwd: esmDir, env: cleanEnv({ JWT_SECRET: secret }), address: listening })
+    t.teardown(server.stop)
+    // The README's two curl lines.
+    const login = await fetch(`${server.address}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'secret' }) })
+    t.equal(login.status, 200, 'the login answers 200')
+    const { access_token: token } = await login.json() as { access_token: string }
+    const me = await fetch(`${server.address}/users/me`, { headers: { authorization: `Bearer ${token}` } })
+    t.equal(me.status, 200, '/users/me answers 200 with the token')
+    t.match(await me.json(), { id: '1', username: 'alice', scopes: ['items:read'] }, 'with alice')
+
+    // Without it, the plugin refuses to start and says what the secret must be.
+    const unset = await run(process.execPath, [join('readme-build', 'readme.js')], { cwd: esmDir, env: cleanEnv({ JWT_SECRET: undefined }), timeout: 30_000 })
+    t.not(unset.code, 0, 'without JWT_SECRET the snippet stops')
+    t.match(unset.stderr, /invalid option "secret"/)
+    t.match(unset.stderr, /code: 'FST_PWB_INVALID_OPTION'/)
   })
 
   for (const style of ['default', 'named'] as const) {
