@@ -1,21 +1,31 @@
 /**
  * A real install: `npm pack` the package, install the tarball into two fresh apps outside the
- * repository, and run them. Catches a missing `files` entry, broken `exports`, types that only
- * resolve inside the repo, and a `dist/` that `prepare` does not build.
+ * repository, type-check them as their own tsc would under each module resolution, and run them.
+ * Catches a missing `files` entry, broken `exports`, published types that only compile under some
+ * settings, a `dist/` that `prepack` does not build, an install script, and a README snippet that
+ * does not run as written.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { packRepository, packUnavailable, REPO } from '../helpers/pack.js'
-import { cleanEnv, run, runOk, startServer, type RunningServer } from '../helpers/process.js'
+import { cleanEnv, run, runOk, startServer, type RunningServer, type RunResult } from '../helpers/process.js'
 
-const TIME_BOX_MS = 240_000
+const TIME_BOX_MS = 360_000
 const STEP_MS = 150_000
 const FIXTURES = join(REPO, 'test', 'fixtures')
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
 
 t.setTimeout(TIME_BOX_MS)
+
+const lanes: Array<Promise<unknown>> = []
+/** Runs `job` in lane `i % count`, after the jobs queued there before it (CPU-bound jobs, few cores). */
+function inLanes<T> (count: number, i: number, job: () => Promise<T>): Promise<T> {
+  const result = (lanes[i % count] ?? Promise.resolve()).then(job)
+  lanes[i % count] = result.catch(() => {})
+  return result
+}
 
 const unavailable = await packUnavailable()
 // Skipped only where npm pack cannot run at all, and never in CI.
@@ -39,16 +49,65 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
   const install = async (dir: string, packageJson: Record<string, unknown>, extra: string[]) => {
     mkdirSync(dir)
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, ...packageJson }, null, 2))
-    await runOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', packed.tarball, 'fastify@5', ...extra],
+    // At the warn level: npm lists there the packages whose install scripts await approval.
+    return await runOk('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn', packed.tarball, 'fastify@5', ...extra],
       { cwd: dir, timeout: STEP_MS })
   }
   const esmDir = join(root, 'esm-ts-app')
   const cjsDir = join(root, 'cjs-app')
   // Both installs at once: they share npm's cache and most of the time is network and disk.
-  await Promise.all([
+  const [esmInstall] = await Promise.all([
     install(esmDir, { name: 'esm-ts-app', type: 'module' }, ['@types/node@20']),
-    install(cjsDir, { name: 'cjs-app', type: 'commonjs' }, [])
+    install(cjsDir, { name: 'cjs-app', type: 'commonjs' }, ['@types/node@20'])
   ])
+  copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'app.ts'), join(esmDir, 'app.ts'))
+  copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'tsconfig.json'), join(esmDir, 'tsconfig.json'))
+  for (const dir of [esmDir, cjsDir]) {
+    for (const file of readdirSync(join(FIXTURES, 'consumer-types'))) copyFileSync(join(FIXTURES, 'consumer-types', file), join(dir, file))
+  }
+
+  // A consumer's own tsc with skipLibCheck false, under each module resolution an app may use; each
+  // config must read the .d.ts files of the build named. test/fixtures/consumer-types/check.ts narrows
+  // the error classes with instanceof and cannot compile where one of them is `any`, which the control
+  // shows: check.ts against a stand-in package whose exports are all `any`.
+  const TYPE_CHECKS = [
+    { config: 'tsconfig.nodenext.json', dir: esmDir, build: 'esm', setting: 'NodeNext, an ES module app' },
+    { config: 'tsconfig.node16-cjs.json', dir: cjsDir, build: 'cjs', setting: 'Node16, a CommonJS app ("type": "commonjs")' },
+    { config: 'tsconfig.node10-cjs.json', dir: cjsDir, build: 'cjs', setting: 'Node10 (`moduleResolution: node`), CommonJS' },
+    { config: 'tsconfig.bundler-esnext.json', dir: esmDir, build: 'esm', setting: 'Bundler with module ESNext' },
+    { config: 'tsconfig.bundler-preserve.json', dir: esmDir, build: 'esm', setting: 'Bundler with module Preserve' },
+    { config: 'tsconfig.bundler-require.json', dir: esmDir, build: 'cjs', setting: 'Bundler with module Preserve, `import = require`' }
+  ] as const
+  const anyExports = ['fastifyPasswordBearer', 'InvalidOptionError', 'UnknownScopeError', 'InvalidHashError', 'InvalidPasswordError', 'UserStoreError', 'UserStoreTimeoutError']
+  mkdirSync(join(esmDir, 'any-types'))
+  writeFileSync(join(esmDir, 'any-types', 'index.d.ts'), [
+    'declare const anything: any',
+    'export default anything',
+    `export { ${anyExports.map((name) => `anything as ${name}`).join(', ')} }`,
+    'export type PasswordBearerErrorCode = string',
+    ''
+  ].join('\n'))
+  writeFileSync(join(esmDir, 'tsconfig.control.json'), JSON.stringify({
+    extends: './tsconfig.bundler-esnext.json',
+    compilerOptions: { paths: { 'fastify-password-bearer': ['./any-types/index.d.ts'] } },
+    files: ['check.ts']
+  }))
+  // Started now, two at a time, while the apps below run; each subtest awaits its own.
+  const jobs = [...TYPE_CHECKS, { config: 'tsconfig.control.json', dir: esmDir }]
+  const typeChecks = new Map<string, Promise<RunResult>>(jobs.map(({ config, dir }, i) => [config, inLanes(2, i, async () =>
+    await run(process.execPath, [TSC, '-p', config, '--listFiles'], { cwd: dir, timeout: STEP_MS }))] as const))
+
+  t.test('installing the package runs nothing: npm lists no install script of it to approve', async (t) => {
+    const installed = JSON.parse(readFileSync(join(esmDir, 'node_modules', 'fastify-password-bearer', 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
+      t.equal(installed.scripts?.[script], undefined, `no "${script}" script in the published package.json`)
+    }
+    t.ok(installed.scripts?.prepack, 'the build runs on prepack (npm pack and npm publish)')
+    // npm 11 ends an install with the packages whose scripts are not in allowScripts (argon2 builds).
+    const listed = (esmInstall.stdout + esmInstall.stderr).split('\n').filter((line) => line.includes('install-scripts'))
+    t.ok(listed.some((line) => /\bargon2@/.test(line)), 'npm lists the install scripts awaiting approval (argon2 builds at install)')
+    t.same(listed.filter((line) => line.includes('fastify-password-bearer')), [], 'and none of this package')
+  })
 
   t.test('the installed source maps carry their sources (lib/ is not published)', async (t) => {
     const installed = join(cjsDir, 'node_modules', 'fastify-password-bearer')
@@ -83,11 +142,9 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
   }
 
   t.test('an ESM TypeScript app (NodeNext, strict, default import, augmented user type) compiles and runs', async (t) => {
-    copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'app.ts'), join(esmDir, 'app.ts'))
-    copyFileSync(join(FIXTURES, 'consumer-esm-ts', 'tsconfig.json'), join(esmDir, 'tsconfig.json'))
-    // Type-check everything the app sees, the published .d.ts files included.
-    await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict', '--noEmit', '--skipLibCheck', 'false'], { cwd: esmDir, timeout: STEP_MS })
-    t.pass('tsc --strict --noEmit passes, and the @ts-expect-error line is an error')
+    // Type-checks everything the app sees, the published .d.ts files included (noEmitOnError).
+    await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict', '--skipLibCheck', 'false'], { cwd: esmDir, timeout: STEP_MS })
+    t.pass('tsc --strict passes with skipLibCheck false, and the @ts-expect-error line is an error')
 
     // The control: without the app's augmentation, `email` is not on the user type.
     const source = readFileSync(join(esmDir, 'app.ts'), 'utf8')
@@ -99,12 +156,68 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     t.not(control.code, 0, 'tsc refuses the app without its augmentation')
     t.match(control.stdout, /control\.ts\(\d+,\d+\): error TS2339: Property 'email' does not exist/)
     rmSync(join(esmDir, 'control.ts'))
-    await runOk(process.execPath, [TSC, '-p', 'tsconfig.json', '--strict'], { cwd: esmDir, timeout: STEP_MS })
 
     const server = await startServer([join('build', 'app.js')], { cwd: esmDir })
     t.teardown(server.stop)
     const body = await exercise(t, server)
     t.same(body, { email: 'alice@example.com', username: 'alice', phone: null }, 'currentUser.email comes from loadUser')
+  })
+
+  t.test('the type check is not passed by `any`: check.ts against error classes typed `any` fails', async (t) => {
+    const control = await typeChecks.get('tsconfig.control.json')
+    t.not(control?.code, 0, 'tsc refuses check.ts when the classes are `any`')
+    t.match(control?.stdout, /check\.ts\(\d+,\d+\): error TS2578: Unused '@ts-expect-error' directive/)
+    t.match(control?.stdout, /check\.ts\(\d+,\d+\): error TS2322: Type 'false' is not assignable to type 'true'/)
+  })
+
+  for (const { config, build, setting } of TYPE_CHECKS) {
+    t.test(`the published types compile under ${setting}, skipLibCheck false, error classes narrowed by instanceof`, async (t) => {
+      const result = await typeChecks.get(config)
+      t.equal(result?.code, 0, `tsc -p ${config} passes`)
+      if (result?.code !== 0) t.comment(`${result?.stdout}${result?.stderr}`)
+      const read = (result?.stdout ?? '').split('\n').filter((file) => file.includes('/node_modules/fastify-password-bearer/'))
+      t.ok(read.some((file) => file.endsWith(`/dist/${build}/errors.d.ts`)), `the ${build} build's .d.ts files are checked`)
+      t.same(read.filter((file) => !file.includes(`/dist/${build}/`)), [], 'and no other build\'s')
+    })
+  }
+
+  t.test('the README snippet compiles and runs as written, with a JWT_SECRET made the way the README says', async (t) => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('## Use it in your app'))
+    const snippet = /```ts\n([^]*?)```/.exec(section)?.[1]
+    const secretLine = /^export JWT_SECRET=.*$/m.exec(section)?.[0]
+    if (snippet === undefined || secretLine === undefined) throw new Error('README.md: "Use it in your app" has no ts snippet or no `export JWT_SECRET=` line')
+    t.ok(section.indexOf(secretLine) < section.indexOf('```ts'), 'the README says how to make JWT_SECRET before the snippet that needs it')
+
+    // The README's command, run by a shell as a reader would.
+    const made = await runOk('sh', ['-c', `${secretLine} && printf '%s' "$JWT_SECRET"`], { timeout: 30_000 })
+    const secret = made.stdout
+    t.ok(Buffer.from(secret, 'base64url').length >= 32, 'it makes a secret of at least 32 bytes')
+    t.match(secret, /^[A-Za-z0-9_-]+$/, 'of characters that need no quoting')
+
+    // The snippet listens on port 3000; here on a free port, the one change.
+    const runnable = snippet.replace('app.listen({ port: 3000 })', "app.listen({ port: 0, host: '127.0.0.1' })")
+    t.not(runnable, snippet, 'the listen line was found')
+    writeFileSync(join(esmDir, 'readme.ts'), runnable)
+    await runOk(process.execPath, [TSC, '--strict', '--skipLibCheck', 'false', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--outDir', 'readme-build', 'readme.ts'],
+      { cwd: esmDir, timeout: STEP_MS })
+
+    const listening = (line: string) => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? null
+    const server = await startServer([join('readme-build', 'readme.js')], { cwd: esmDir, env: cleanEnv({ JWT_SECRET: secret }), address: listening })
+    t.teardown(server.stop)
+    // The README's two curl lines.
+    const login = await fetch(`${server.address}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'secret' }) })
+    t.equal(login.status, 200, 'the login answers 200')
+    const { access_token: token } = await login.json() as { access_token: string }
+    const me = await fetch(`${server.address}/users/me`, { headers: { authorization: `Bearer ${token}` } })
+    t.equal(me.status, 200, '/users/me answers 200 with the token')
+    t.match(await me.json(), { id: '1', username: 'alice', scopes: ['items:read'] }, 'with alice')
+
+    // Without it, the plugin refuses to start and says what the secret must be.
+    const unset = await run(process.execPath, [join('readme-build', 'readme.js')], { cwd: esmDir, env: cleanEnv({ JWT_SECRET: undefined }), timeout: 30_000 })
+    t.not(unset.code, 0, 'without JWT_SECRET the snippet stops')
+    t.match(unset.stderr, /invalid option "secret"/)
+    t.match(unset.stderr, /code: 'FST_PWB_INVALID_OPTION'/)
   })
 
   for (const style of ['default', 'named'] as const) {

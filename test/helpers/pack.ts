@@ -1,6 +1,6 @@
 /**
  * `npm pack` as a publisher runs it: from a clean copy of the repository's files (no stale `dist/`),
- * so the tarball holds only what `prepare` builds and `files` lets through. Packing a copy also keeps
+ * so the tarball holds only what `prepack` builds and `files` lets through. Packing a copy also keeps
  * parallel test files from rebuilding the same `dist/` at once.
  */
 import { cpSync, mkdtempSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs'
@@ -36,7 +36,7 @@ export interface Packed {
 /**
  * Copies the repository's files as `git` sees them in the working tree (tracked and unignored; or
  * the commit named by the PACK_REF environment variable) to a temporary directory, links the repo's
- * `node_modules` (the build needs typescript), and runs `npm pack` there (which runs `prepare`).
+ * `node_modules` (the build needs typescript), and runs `npm pack` there (which builds: `prepack`).
  */
 export async function packRepository (timeout = 120_000): Promise<Packed> {
   const root = mkdtempSync(join(tmpdir(), 'fpb-pack-'))
@@ -62,7 +62,7 @@ export async function packRepository (timeout = 120_000): Promise<Packed> {
     }
     symlinkSync(join(REPO, 'node_modules'), join(source, 'node_modules'), 'dir')
     const packed = await runOk('npm', ['pack', '--json', '--pack-destination', out], { cwd: source, timeout })
-    // `npm pack --json` prints the build's output first when `prepare` writes to stdout.
+    // `npm pack --json` prints the build's output first when `prepack` writes to stdout.
     const json = packed.stdout.slice(packed.stdout.indexOf('[\n'))
     const [info] = JSON.parse(json) as Array<{ filename: string, files: Array<{ path: string }> }>
     if (info === undefined) throw new Error(`npm pack printed no result: ${packed.stdout}`)

@@ -84,10 +84,20 @@ export interface RunningServer {
   stop: () => Promise<void>
 }
 
+/** Options of {@link startServer}. */
+export interface StartOptions extends RunOptions {
+  /**
+   * Reads the address from one stdout line, or answers `null` to wait for the next (e.g. an app that
+   * only logs "Server listening at ..."). By default the first line must be `{"address":"http://..."}`.
+   */
+  address?: (line: string) => string | null
+}
+
 /**
- * Starts `node <args>` and waits for its first stdout line, `{"address":"http://..."}`.
+ * Starts `node <args>` and waits for its first stdout line, `{"address":"http://..."}` (or the line
+ * `options.address` finds it in).
  */
-export async function startServer (args: string[], options: RunOptions = {}): Promise<RunningServer> {
+export async function startServer (args: string[], options: StartOptions = {}): Promise<RunningServer> {
   const child = spawnClean(process.execPath, args, options)
   let stdout = ''
   let stderr = ''
@@ -104,13 +114,20 @@ export async function startServer (args: string[], options: RunOptions = {}): Pr
     }, options.timeout ?? 30_000)
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
-      const newline = stdout.indexOf('\n')
-      if (newline === -1) return
-      clearTimeout(timer)
-      try {
-        resolve((JSON.parse(stdout.slice(0, newline)) as { address: string }).address)
-      } catch {
-        reject(new Error(`server printed no address line: ${stdout.slice(0, newline)}`))
+      for (let newline = stdout.indexOf('\n'); newline !== -1; newline = stdout.indexOf('\n')) {
+        const line = stdout.slice(0, newline)
+        stdout = stdout.slice(newline + 1)
+        let address: string | null
+        try {
+          address = options.address !== undefined ? options.address(line) : (JSON.parse(line) as { address: string }).address
+        } catch {
+          address = null
+        }
+        if (address === null && options.address !== undefined) continue
+        clearTimeout(timer)
+        if (typeof address === 'string') resolve(address)
+        else reject(new Error(`server printed no address line: ${line}`))
+        return
       }
     })
     child.once('exit', (code) => {

@@ -4,6 +4,9 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyPasswordBearer, {
   fastifyPasswordBearer as named,
   hashPassword,
+  InvalidOptionError,
+  UserStoreError,
+  UserStoreTimeoutError,
   securityScheme,
   serializers,
   verifyPassword,
@@ -92,3 +95,21 @@ const bad: PasswordBearerErrorCode = 'FST_NOPE'
 use(code, bad)
 const scheme: { type: 'oauth2' } = securityScheme({ tokenUrl: '/token' })
 use(scheme)
+
+// The error classes narrow under instanceof to their literal code and status.
+function describeError (err: Error): PasswordBearerErrorCode | null {
+  if (err instanceof UserStoreTimeoutError) {
+    const status: 503 = err.statusCode
+    use(status)
+    return err.code
+  }
+  if (err instanceof UserStoreError) {
+    // @ts-expect-error a UserStoreError's code is FST_PWB_USER_STORE
+    const other: 'FST_PWB_USER_STORE_TIMEOUT' = err.code
+    use(other)
+    return err.code
+  }
+  return err instanceof InvalidOptionError ? err.code : null
+}
+// @ts-expect-error UserStoreTimeoutError takes the milliseconds waited, a number
+use(describeError(new UserStoreTimeoutError('2 s')), new InvalidOptionError('secret', 'too short'))
