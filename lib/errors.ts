@@ -52,13 +52,13 @@ export const UserStoreTimeoutError: ErrorClass<'FST_PWB_USER_STORE_TIMEOUT', 503
   503
 )
 
-export const SwaggerOrderError = createError<[string]>(
+export const SwaggerOrderError: ErrorClass<'FST_PWB_SWAGGER_ORDER', 500, [schemeName: string]> = createError(
   'FST_PWB_SWAGGER_ORDER',
   'fastify-password-bearer: @fastify/swagger was registered after this plugin, so its OpenAPI document would have no "%s" security scheme, no token route and no security on protected routes; register @fastify/swagger first (before the plugin, or before the @fastify/autoload directory that loads it)',
   500
 )
 
-export const DuplicateSecuritySchemeError = createError<[string]>(
+export const DuplicateSecuritySchemeError: ErrorClass<'FST_PWB_DUPLICATE_SCHEME', 500, [schemeName: string]> = createError(
   'FST_PWB_DUPLICATE_SCHEME',
   'fastify-password-bearer: another registration of the plugin already publishes the security scheme "%s" in the same OpenAPI document; give each registration its own securitySchemeName',
   500
