@@ -4,8 +4,8 @@
  * wait is added at the end and removed from anywhere in constant time, and the one timer runs only
  * while waits are pending and fires at the oldest deadline.
  *
- * Why not a Node timer per wait: the bench row "valid token, loadUser returning a promise" serves
- * about 10 points less of the bare route with setTimeout/clearTimeout per request (docs/benchmarks.md).
+ * Why not a Node timer per wait: the bench row "valid token, loadUser returning a promise" served
+ * less of the bare route with setTimeout/clearTimeout per request (docs/benchmarks.md, `Deadlines`).
  */
 
 /** A pending wait, as {@link Deadlines.start} hands it out; give it back to `end()`. */
