@@ -57,7 +57,7 @@ export function isCanonicalJws (token: string): boolean {
  * at any depth. JSON.parse keeps the last one; another reader (a proxy, a WAF, a log pipeline) may
  * keep the first and see another token, so such a text is refused (RFC 7515 §5.2, RFC 8725 §3.12).
  */
-export function hasDuplicateMembers (json: string): boolean {
+function hasDuplicateMembers (json: string): boolean {
   const objects: Array<Set<string> | undefined> = [] // undefined for an array
   let expectName = false
   for (let i = 0; i < json.length; i++) {

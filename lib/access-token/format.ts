@@ -57,7 +57,7 @@ export interface FormatOptions {
   now?: () => number
 }
 
-export const TOKEN_TYPE = 'at+jwt'
+const TOKEN_TYPE = 'at+jwt'
 const ALGORITHM = 'HS256'
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'] as const
 

@@ -55,10 +55,6 @@ export class LruCache<V> {
       if (oldest.done !== true) this.#map.delete(oldest.value)
     }
   }
-
-  delete (key: string): void {
-    this.#map.delete(key)
-  }
 }
 
 /** Reads a token's claims through the cache; `undefined` for a refused token. Never throws. */
