@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import type { LoadGenerator, LoadResult } from './load.js'
 import { best, CONNECTIONS, headersOf, measure, sanityCheck, summarise, type Summary, type Timing } from './measure.js'
 import { argon2Rate, besideArgon2, rssMiB, startServer, stopServer } from './processes.js'
-import { formatMs, formatRate } from './report.js'
+import { formatMs, formatRate } from './format.js'
 import { findScenario, floodServer } from './scenarios.js'
 
 export interface FloodResult {

@@ -5,7 +5,7 @@
  * the rounds.
  */
 import { DEFAULTS } from '../lib/options.js'
-import { formatMs, formatRate } from './report.js'
+import { formatMs, formatRate } from './format.js'
 import { currentPinning, onMeasuredCpu, rssMiB, startServer, stopServer, type Server } from './processes.js'
 import type { Scenario } from './scenarios.js'
 import type { LoadGenerator, LoadOptions, LoadResult } from './load.js'

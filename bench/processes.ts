@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pin } from './load.js'
 import type { MicroResult } from './micro.js'
-import type { ReadyMessage, ServerConfig } from './server.js'
+import type { ReadyMessage, ServerConfig } from './servers/common.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 /** The package's root folder. */

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { LoadGenerator } from './load.js'
 import { loadOf, measure, sanityCheck } from './measure.js'
 import { root, startServer, stopServer } from './processes.js'
-import { formatMs, formatRate } from './report.js'
+import { formatMs, formatRate } from './format.js'
 import { findScenario } from './scenarios.js'
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }

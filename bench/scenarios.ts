@@ -2,7 +2,7 @@
  * What the suite measures: one entry per row of the results table, in the order the rounds run
  * them and the table shows them. The servers behind them are built by bench/server.ts.
  */
-import type { ServerConfig } from './server.js'
+import type { ServerConfig } from './servers/common.js'
 
 export interface Scenario {
   id: string

@@ -1,0 +1,57 @@
+/**
+ * What every benchmark server shares: its configuration and ready message (the runner's side of the
+ * IPC), the JSON every route answers, the secret its tokens are signed with.
+ */
+import type { FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example'
+
+export interface ServerConfig {
+  kind: ServerKind
+  /** Plugin only: where the hook runs. */
+  hook?: 'onRequest' | 'preHandler'
+  /** Plugin only: `verifyCacheSize`. */
+  verifyCacheSize?: number
+  /** Plugin only: `maxConcurrentHashes`. */
+  maxConcurrentHashes?: number
+  /** Plugin only: a `loadUser` that re-loads the user from a Map, returning it or a promise of it. */
+  loadUser?: 'sync' | 'async'
+  /**
+   * Hand out this many distinct live access tokens (`ReadyMessage.tokens`), signed as the plugin
+   * signs them, one per user of as many users the server knows.
+   */
+  tokens?: number
+}
+
+/** What the server tells the runner once it listens. */
+export interface ReadyMessage {
+  type: 'ready'
+  port: number
+  /** The path under load. */
+  path: string
+  /** The bare route of this process: the same JSON, no hook. */
+  barePath: string
+  /** Authorization header values for each path the runner can exercise. */
+  headers: Record<string, string>
+  /** A form body that logs in (plugin only). */
+  loginBody?: string
+  /** With `ServerConfig.tokens`: Authorization header values, each a distinct live token. */
+  tokens?: string[]
+}
+
+export const BODY = { hello: 'world' }
+export const BARE_PATH = '/bare'
+export const USERNAME = 'alice'
+export const PASSWORD = 'correct horse battery staple'
+export const SECRET = randomBytes(32)
+export const STATIC_KEY = randomBytes(24).toString('base64url')
+
+/** Flips a character in the middle of the signature: same length, wrong bytes. */
+export function tamper (token: string): string {
+  const i = token.lastIndexOf('.') + 10
+  return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+}
+
+/** A server as a builder returns it. */
+export interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string, path?: string }
