@@ -4,6 +4,7 @@ export default fastifyPasswordBearer
 export { fastifyPasswordBearer }
 export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './endpoint/password-hash.js'
 export { securityScheme } from './openapi/scheme.js'
+export { createKeySet } from './access-token/key-set.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export {
@@ -15,6 +16,8 @@ export {
   UserStoreTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
+  KeySetError,
+  KeysUnavailableError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'
@@ -22,6 +25,8 @@ export {
 export type { HashOptions } from './endpoint/password-hash.js'
 export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle-options.js'
 export type { OAuth2PasswordScheme } from './openapi/scheme.js'
+export type { KeyInfo, KeySet } from './access-token/key-set.js'
+export type { AsymmetricAlgorithm, KeyAlgorithm, KeyInput, KeyMaterial, PublicJwk } from './access-token/keys.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
@@ -33,6 +38,7 @@ export type {
   LoadedUser,
   LoadUser,
   PasswordBearerUser,
+  RemoteKeysOptions,
   StoredUser,
   UserStore
 } from './types.js'

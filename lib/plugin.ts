@@ -1,11 +1,13 @@
 /**
- * Wiring only: validates options, builds the token format, registers the token route in a child
- * context, decorates the app with the hooks, and marks protected routes for their logs and for
- * @fastify/swagger.
+ * Wiring only: validates options, builds the key source and token format, registers the token
+ * route (unless the plugin only verifies) and the discovery routes in child contexts, decorates
+ * the app with the hooks, and marks protected routes for their logs and for @fastify/swagger.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { createAccessTokenFormat } from './access-token/format.js'
+import { createKeySource } from './access-token/key-source.js'
+import { MetadataRoutes } from './discovery/authorization-server.js'
+import { registerDiscovery } from './discovery/routes.js'
 import { Limiter } from './endpoint/limiter.js'
 import { createDummyHash } from './endpoint/password-hash.js'
 import { tokenRoute } from './endpoint/route.js'
@@ -38,34 +40,42 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
-  const format = createAccessTokenFormat(options)
+  const { format, verifier, keys } = createKeySource(fastify, options)
+  const users = options.users
   // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
   // @fastify/swagger must be registered first: it only documents the routes registered after it.
   const openapi = hasSwagger(fastify)
+  // The routes that name themselves in the RFC 8414 metadata (config.oauthMetadata), from here on.
+  const metadata = new MetadataRoutes()
+  fastify.addHook('onRoute', function oauthMetadataRoute (routeOptions) { metadata.seen(routeOptions) })
 
   // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
-  // local to it and never touch the app's other routes.
-  await fastify.register(async function passwordBearerToken (child) {
-    await tokenRoute(child, {
-      options,
-      openapi,
-      format,
-      login: {
-        users: options.users,
-        limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
-        dummyHash: await createDummyHash(options.hash),
-        hash: options.hash,
-        deadlines: storeDeadlines
-      }
+  // local to it and never touch the app's other routes. None in a verify-only service.
+  if (format !== undefined && users !== undefined) {
+    await fastify.register(async function passwordBearerToken (child) {
+      await tokenRoute(child, {
+        options: { ...options, users },
+        openapi,
+        format,
+        login: {
+          users,
+          limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
+          dummyHash: await createDummyHash(options.hash),
+          hash: options.hash,
+          deadlines: storeDeadlines
+        }
+      })
     })
-  })
+  }
+  const resourceMetadata = await registerDiscovery(fastify, { options, openapi, metadata })
 
   const hooks = createAuthenticators({
     realm: options.realm,
+    resourceMetadata,
     knownScopes: options.knownScopes,
     loadUser: options.loadUser,
-    readToken: createTokenReader(format, options.verifyCacheSize),
+    readToken: createTokenReader(verifier, options.verifyCacheSize, undefined, keys),
     deadlines: storeDeadlines
   })
   fastify.decorate('authenticate', hooks.authenticate)

@@ -152,7 +152,12 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     // The schema documents the route; the grants validate by RFC 6749's rules, not by the app's AJV.
     validatorCompiler: () => () => true,
     serializerCompiler: passthrough,
-    config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}) as FastifyContextConfig,
+    config: {
+      ...(deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}),
+      // Read by the RFC 8414 metadata (lib/discovery/): the grants are those registered above.
+      // Public clients only: a client secret is refused (request.ts).
+      oauthMetadata: { endpoint: 'token_endpoint', grant_types_supported: [...grants.keys()], token_endpoint_auth_methods_supported: ['none'] }
+    } as FastifyContextConfig,
     handler: async (request, reply): Promise<TokenResponse> => {
       try {
         const { grant, parsed } = parseTokenRequest(request.body, request.headers.authorization, grants, options.realm)

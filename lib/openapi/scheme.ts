@@ -1,7 +1,7 @@
 /**
  * The OAuth2 password-flow security scheme, as published to @fastify/swagger's document.
  */
-import type { EndpointOptions } from '../options.js'
+import type { SharedOptions } from '../options.js'
 
 /** An OpenAPI 3 OAuth2 password-flow security scheme object. */
 export interface OAuth2PasswordScheme {
@@ -43,12 +43,14 @@ function withScheme (schemes: Record<string, unknown> | undefined, name: string,
 /**
  * The token route's `config.swaggerTransform`: @fastify/swagger calls it while it builds the
  * document, and the scheme is in the document by the time the document is complete. The scheme's
- * `tokenUrl` is the URL the token route answers at, route prefix included. An app's own scheme of
- * the same name is kept.
+ * `tokenUrl` is the URL the token route answers at, route prefix included (a verify-only service
+ * passes the issuer's, absolute, and the route it rides on is its protected resource metadata).
+ * An app's own scheme of the same name is kept.
  */
-export function addSecurityScheme (options: EndpointOptions) {
-  return ({ schema, url, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
+export function addSecurityScheme (options: Pick<SharedOptions, 'securitySchemeName' | 'scopes'>, tokenUrl?: string) {
+  return ({ schema, url: routeUrl, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
     const name = options.securitySchemeName
+    const url = tokenUrl ?? routeUrl
     if (openapiObject !== undefined) {
       openapiObject.components ??= {}
       openapiObject.components.securitySchemes = withScheme(openapiObject.components.securitySchemes, name,
@@ -61,6 +63,6 @@ export function addSecurityScheme (options: EndpointOptions) {
         scopes: { ...options.scopes }
       })
     }
-    return { schema, url }
+    return { schema, url: routeUrl }
   }
 }

@@ -67,6 +67,8 @@ export interface ChallengeParams {
   error?: string | undefined
   errorDescription?: string | undefined
   scope?: string | undefined
+  /** The RFC 9728 protected resource metadata URL (`resource_metadata`). */
+  resourceMetadata?: string | undefined
 }
 
 /**
@@ -74,10 +76,11 @@ export interface ChallengeParams {
  *
  * @example buildChallenge({ realm: 'api', error: 'invalid_token' }) // 'Bearer realm="api", error="invalid_token"'
  */
-export function buildChallenge ({ realm, error, errorDescription, scope }: ChallengeParams): string {
+export function buildChallenge ({ realm, error, errorDescription, scope, resourceMetadata }: ChallengeParams): string {
   let value = 'Bearer realm=' + quoteString(realm)
   if (error !== undefined) value += ', error=' + quoteString(error)
   if (errorDescription !== undefined) value += ', error_description=' + quoteString(errorDescription)
   if (scope !== undefined) value += ', scope=' + quoteString(scope)
+  if (resourceMetadata !== undefined) value += ', resource_metadata=' + quoteString(resourceMetadata)
   return value
 }

@@ -2,7 +2,8 @@
  * The resource-side hooks: `authenticate`, `authenticateOptional` and `requireScopes(...)`, each a
  * pipeline of four steps: read the token, check it, load the user, check the scopes. A step that
  * may answer later (an async `loadUser`) goes through one continuation, `continueWith`, so a store
- * that answers synchronously finishes in the same tick. Each hook works as `onRequest` or
+ * that answers synchronously finishes in the same tick; a token check that waits for the issuer's
+ * keys (a verify-only service meeting a new kid) resumes at step 3 when they arrive. Each hook works as `onRequest` or
  * `preHandler`; failures are answered with RFC 6750 §3 challenges (see answers.ts).
  */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -13,10 +14,12 @@ import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../s
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PasswordBearerUser } from '../types.js'
 import { answers, send, type Answer } from './answers.js'
 import { authorizationCount, parseAuthorization } from './bearer-token.js'
-import type { TokenReader } from './verified-tokens.js'
+import { KEYS_UNAVAILABLE, type TokenRead, type TokenReader } from './verified-tokens.js'
 
 export interface HookDeps {
   realm: string
+  /** The RFC 9728 metadata URL, named in every challenge (`resource_metadata`). */
+  resourceMetadata?: string | undefined
   knownScopes: ReadonlySet<string>
   loadUser: LoadUser | undefined
   /** Claims of a valid token, or undefined. */
@@ -88,7 +91,7 @@ function userFromLoaded (user: LoadedUser, tokenScopes: string[]): PasswordBeare
 /** Builds the hooks. */
 export function createAuthenticators (deps: HookDeps): Authenticators {
   const { loadUser, readToken, deadlines } = deps
-  const ANSWER = answers(deps.realm)
+  const ANSWER = answers(deps.realm, deps.resourceMetadata)
   const registry = new WeakMap<object, HookSecurity>()
 
   /** Step 1: the token of the Authorization header, or undefined once the request is answered. */
@@ -117,13 +120,18 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
   }
 
   /** Step 2: the token's claims, or undefined once the request is answered. */
-  function claimsOf (pass: Pass, token: string): AccessTokenClaims | undefined {
-    const claims = readToken(token)
-    if (claims === undefined) {
+  function claimsOf (pass: Pass, read: TokenRead): AccessTokenClaims | undefined {
+    if (read === KEYS_UNAVAILABLE) {
+      pass.request.log.error({ event: 'authenticate', outcome: 'error', code: 'FST_PWB_KEYS_UNAVAILABLE' }, 'no issuer key to check the access token with')
+      pass.reply.header('retry-after', RETRY_AFTER.storeDown)
+      send(pass.reply, ANSWER.unavailable)
+      return undefined
+    }
+    if (read === undefined) {
       pass.request.log.debug({ event: 'authenticate', outcome: 'invalid_token' }, 'access token refused')
       send(pass.reply, ANSWER.invalidToken)
     }
-    return claims
+    return read
   }
 
   /** Step 3, after `loadUser`: the user it returned becomes `request.currentUser`. */
@@ -198,8 +206,17 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     }
     const token = tokenOf(pass)
     if (token === undefined) return
-    const claims = claimsOf(pass, token)
+    const read = readToken(token)
+    // The promise of a key fetch never rejects (verified-tokens.ts).
+    if (read instanceof Promise) read.then((value) => { checked(pass, value) }, undefined)
+    else checked(pass, read)
+  }
+
+  /** Steps 2 to 4, once the token was read. */
+  function checked (pass: Pass, read: TokenRead): void {
+    const claims = claimsOf(pass, read)
     if (claims === undefined) return
+    const { request } = pass
     pass.claims = claims
     if (loadUser === undefined) {
       authenticated(pass, userFromClaims(claims))
