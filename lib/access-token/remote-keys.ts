@@ -62,7 +62,7 @@ function member (value: unknown, name: string): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[name] : undefined
 }
 
-/** One JWK of the set as a verification key, or why it is left out. */
+/** One JWK of the set as a verification key (known by its RFC 7638 thumbprint when it has no kid), or why it is left out. */
 function verificationKey (jwk: unknown): VerificationKey | string {
   if (jwk === null || typeof jwk !== 'object') return 'not an object'
   const { kid, alg, use, key_ops: ops, kty } = jwk as Record<string, unknown>
