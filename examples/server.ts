@@ -1,11 +1,12 @@
 /**
  * Starts the example server: `npm run example`, then open http://127.0.0.1:3000 (Swagger UI).
  * Environment: HOST (127.0.0.1), PORT (3000), EXAMPLE_DB (<repo>/example.db), JWT_SECRET (random),
- * and the time limits and connection cap of examples/config.ts (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
+ * JWT_ALGORITHM (HS256, or EdDSA), ISSUER (http://127.0.0.1:3000), CORS_ORIGINS, and the time limits and connection cap of examples/config.ts (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
  * KEEP_ALIVE_TIMEOUT_MS, CONNECTIONS_CHECKING_INTERVAL_MS, MAX_CONNECTIONS); see docs/example.md.
  */
 import { build } from './app.js'
 import { dbPathFromEnv, DEMO_USERS } from './config.js'
+import { issuerFromEnv } from './signing-key.js'
 
 function portFromEnv (value: string | undefined): number {
   if (value === undefined || value === '') return 3000
@@ -53,6 +54,7 @@ async function main (): Promise<void> {
     '',
     `Swagger UI:   ${base}/docs   (OpenAPI JSON: ${base}/docs/json)`,
     `Database:     ${dbPath}`,
+    `Issuer:       ${issuerFromEnv(process.env)}   (metadata: /.well-known/oauth-authorization-server)`,
     'Demo logins (click Authorize in Swagger UI; leave client_id and client_secret empty):',
     ...logins,
     `Try:          curl -s -d grant_type=password -d username=alice -d password=secret ${base}/token`,
