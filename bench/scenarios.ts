@@ -62,6 +62,10 @@ export const SCENARIOS: Scenario[] = [
   { id: 'valid-loaduser', name: 'valid token, loadUser returning the user', server: { ...PLUGIN, loadUser: 'sync' }, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-loaduser-async', name: 'valid token, loadUser returning a promise', server: { ...PLUGIN, loadUser: 'async' }, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-nocache', name: 'valid token, verifyCacheSize: 0', server: { ...PLUGIN, verifyCacheSize: 0 }, auth: 'valid', status: 200, target: 0.85 },
+  // Asymmetric keys: the verified-token cache makes a known token cost the same whatever signed it.
+  { id: 'valid-eddsa', name: 'valid token, EdDSA key (preHandler)', server: { ...PLUGIN, algorithm: 'EdDSA' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
+  { id: 'valid-es256', name: 'valid token, ES256 key (preHandler)', server: { ...PLUGIN, algorithm: 'ES256' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
+  { id: 'resource-valid', name: 'verify-only service: valid EdDSA token, keys from the issuer\'s JWKS', server: { kind: 'resource', hook: 'preHandler', algorithm: 'EdDSA' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
   { id: 'no-token', name: 'rejected: no token', server: PLUGIN, status: 401, target: 0.6 },
   { id: 'malformed', name: 'rejected: malformed header', server: PLUGIN, auth: 'malformed', status: 400, target: 0.6 },
   { id: 'bad-signature', name: 'rejected: bad signature', server: PLUGIN, auth: 'bad-signature', status: 401, target: 0.6 },

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example' | 'resource'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -17,6 +17,8 @@ export interface ServerConfig {
   maxConcurrentHashes?: number
   /** Plugin only: a `loadUser` that re-loads the user from a Map, returning it or a promise of it. */
   loadUser?: 'sync' | 'async'
+  /** Plugin and resource only: the signing algorithm (a key set of one fresh key). @default 'HS256' (the `secret`) */
+  algorithm?: 'HS256' | 'EdDSA' | 'ES256'
   /**
    * Hand out this many distinct live access tokens (`ReadyMessage.tokens`), signed as the plugin
    * signs them, one per user of as many users the server knows.
