@@ -154,6 +154,23 @@ t.test('cooldowns: unknown kids fetch at most once per cooldown; without keys, f
   t.type(none.awaitKey(), Promise, 'after it, a new try')
 })
 
+t.test('a kid that disappears, or comes back naming another key, counts as removed', async (t) => {
+  let removals = 0
+  handler = json({ keys: [{ ...ed, kid: 'a' }, { ...ec, kid: 'b' }] })
+  const keys = keysAt('/jwks')
+  keys.onRemoved(() => { removals++ })
+  await keys.refresh()
+  await keys.refresh()
+  t.equal(removals, 0, 'the same keys again')
+  handler = json({ keys: [{ ...ed, kid: 'a' }, { ...ed, kid: 'b' }] })
+  await keys.refresh()
+  t.equal(removals, 1, 'b names another key')
+  handler = json({ keys: [{ ...ed, kid: 'a' }] })
+  await keys.refresh()
+  t.equal(removals, 2, 'b is gone')
+  t.equal(keys.byKid('b'), undefined)
+})
+
 t.test('close() stops a fetch under way without logging it as a failure', async (t) => {
   handler = () => {}
   const keys = keysAt('/slow', { timeout: 10_000 })

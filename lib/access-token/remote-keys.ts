@@ -182,7 +182,8 @@ export class RemoteKeys implements KeyLookup {
     const { keys, skipped } = keysOf(await fetchJson(jwksUri, signal))
     if (skipped.length > 0) this.#log?.warn({ event: 'jwks', skipped }, 'keys of the issuer\'s JWKS left out')
     const byKid = new Map(keys.map((key) => [key.kid, key]))
-    const removed = [...this.#byKid.keys()].some((kid) => !byKid.has(kid))
+    // A kid gone, or now naming another key: tokens verified with the old key must be checked again.
+    const removed = [...this.#byKid.values()].some((old) => JSON.stringify(byKid.get(old.kid)?.jwk) !== JSON.stringify(old.jwk))
     this.#byKid = byKid
     this.#byHeader = new Map(keys.map((key) => [key.header, key]))
     this.#log?.debug({ event: 'jwks', kids: [...byKid.keys()] }, 'issuer keys fetched')
