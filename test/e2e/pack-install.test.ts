@@ -250,4 +250,22 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     t.equal(result.esmMeta.name, 'fastify-password-bearer')
     t.equal(result.cjsMeta.name, 'fastify-password-bearer')
   })
+
+  t.test('bcrypt is an optional peer: not installed with the package, and bcryptVerifier() without it fails registration with FST_PWB_MISSING_PEER', async (t) => {
+    const script = [
+      "const Fastify = require('fastify')",
+      'let installed = true',
+      "try { require.resolve('bcrypt') } catch { installed = false }",
+      'async function attempt (pkg) {',
+      '  const app = Fastify()',
+      "  app.register(pkg.default, { secret: 'x'.repeat(32), users: { findByUsername: async () => null }, legacyVerifiers: [pkg.bcryptVerifier()] })",
+      '  return app.ready().then(() => null, (err) => err.code)',
+      '}',
+      "Promise.all([attempt(require('fastify-password-bearer')), import('fastify-password-bearer').then(attempt)])",
+      '  .then(([cjs, esm]) => console.log(JSON.stringify({ installed, cjs, esm })))'
+    ].join('\n')
+    writeFileSync(join(cjsDir, 'bcrypt-missing.cjs'), script)
+    const { stdout } = await runOk(process.execPath, ['bcrypt-missing.cjs'], { cwd: cjsDir, timeout: 30_000 })
+    t.same(JSON.parse(stdout), { installed: false, cjs: 'FST_PWB_MISSING_PEER', esm: 'FST_PWB_MISSING_PEER' })
+  })
 })
