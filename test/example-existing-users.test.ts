@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { build } from '../examples/existing-users.js'
-import { findPython, pythonHashes } from './helpers/python-hashes.js'
+import { findPython, pythonHashes, pythonVerifies } from './helpers/python-hashes.js'
 import { FORM, SECRET } from './support.js'
 
 const PASSWORD = 'changethis-Ünïcode'
@@ -40,7 +40,8 @@ t.test('a FastAPI users table logs in as it is and converges to argon2id', { ski
   for (const email of ['admin@example.com', 'pwdlib@example.com', 'pbkdf2@example.com']) {
     const res = await login(email)
     t.equal(res.statusCode, 200, `${email} logs in`)
-    t.match(stored(email), /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, `${email} now has the plugin's argon2id hash`)
+    t.match(stored(email), /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, `${email} now has the plugin's argon2id hash`)
+    t.ok(pythonVerifies(python.python, stored(email), PASSWORD), `${email}: which the FastAPI app, with pwdlib's argon2, still verifies`)
     const me = await app.inject({ url: '/users/me', headers: { authorization: `Bearer ${res.json().access_token as string}` } })
     t.match(me.json(), { username: email }, `${email}: the token works`)
   }

@@ -16,12 +16,12 @@ import {
   bcryptVerifier, DEFAULT_HASH_OPTIONS, hashPassword, MissingPeerError,
   type FastifyPasswordBearerOptions, type PasswordVerifier, type StoredUser
 } from '../lib/index.js'
-import { findPython, pythonHashes, type PythonHashes } from './helpers/python-hashes.js'
+import { findPython, pythonHashes, pythonVerifies, type PythonHashes } from './helpers/python-hashes.js'
 import { buildApp, tokenRequest } from './support.js'
 
 const PASSWORD = 'correct horse ⚡ battery'
 const WRONG = 'correct horse ⚡ batterY'
-const CURRENT_ARGON2 = /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/
+const CURRENT_ARGON2 = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/
 
 const python = findPython()
 if ('missing' in python && process.env.CI === 'true') t.fail(`python3 with bcrypt and argon2 is required in CI (.ci/run installs it): ${python.missing}`)
@@ -140,6 +140,16 @@ t.test('argon2id, argon2i and argon2d hashes of argon2-cffi (pwdlib) verify as t
     t.match(users.get(username)?.passwordHash, CURRENT_ARGON2, `${username}: re-hashed with the current parameters`)
   }
   t.equal(updates.length, 3)
+})
+
+t.test('the argon2id hashes the plugin writes verify in argon2-cffi (pwdlib, passlib): a Python app sharing the table keeps working', { skip }, async (t) => {
+  const { app, users } = await tableApp(t, { legacy: py().bcrypt2b }, { legacyVerifiers: [bcryptVerifier({ rounds: 4 })] })
+  t.equal((await attempt(app, 'legacy')).statusCode, 200)
+  const migrated = users.get('legacy')?.passwordHash as string
+  t.match(migrated, CURRENT_ARGON2, 'parameters in the reference order m, t, p')
+  t.equal(pythonVerifies((python as { python: string }).python, migrated, PASSWORD), true, 'argon2-cffi verifies the migrated hash')
+  t.equal(pythonVerifies((python as { python: string }).python, migrated, WRONG), false, 'and refuses a wrong password')
+  t.equal(pythonVerifies((python as { python: string }).python, await hashPassword(PASSWORD), PASSWORD), true, 'and any hash of hashPassword()')
 })
 
 t.test('a verifier of the app\'s own (passlib\'s PBKDF2 through node:crypto) logs its users in and migrates them', { skip }, async (t) => {

@@ -61,3 +61,11 @@ export function pythonHashes (python: string, password: string, rounds: number):
   if (run.status !== 0) throw new Error(`python3 could not make the hashes: ${run.stderr}`)
   return JSON.parse(run.stdout) as PythonHashes
 }
+
+/** Whether argon2-cffi's PasswordHasher (what pwdlib's Argon2Hasher and passlib's argon2 call) verifies `hash`. */
+export function pythonVerifies (python: string, hash: string, password: string): boolean {
+  const script = 'import sys, argon2\ntry:\n  print(argon2.PasswordHasher().verify(sys.argv[1], sys.stdin.buffer.read()))\nexcept (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHash) as e:\n  print(type(e).__name__)'
+  const run = spawnSync(python, ['-c', script, hash], { input: password, encoding: 'utf8', timeout: 60_000 })
+  if (run.status !== 0) throw new Error(`python3 could not verify: ${run.stderr}`)
+  return run.stdout.trim() === 'True'
+}
