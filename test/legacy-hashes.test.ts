@@ -13,7 +13,7 @@ import { importOptionalPeer } from '../lib/endpoint/bcrypt-verifier.js'
 import { Limiter } from '../lib/endpoint/limiter.js'
 import { Deadlines } from '../lib/stores/deadlines.js'
 import {
-  bcryptVerifier, DEFAULT_HASH_OPTIONS, hashPassword, MissingPeerError,
+  bcryptVerifier, DEFAULT_HASH_OPTIONS, hashPassword, MissingPeerError, needsRehash,
   type FastifyPasswordBearerOptions, type PasswordVerifier, type StoredUser
 } from '../lib/index.js'
 import { findPython, pythonHashes, pythonVerifies, type PythonHashes } from './helpers/python-hashes.js'
@@ -181,6 +181,7 @@ t.test('a hash no verifier reads is a 500 server_error, logged as FST_PWB_UNKNOW
     t.match(logged?.err?.message, `(tried: ${tried})`, `${name}: and the formats tried`)
     assertLogsClean(t, logs, [PASSWORD, hash])
   }
+  t.equal(needsRehash(bcryptHash), false, 'the needsRehash() helper answers false for a hash that is not argon2')
 })
 
 t.test('a failing updatePasswordHash does not fail a legacy login, and the bcrypt hash keeps working', async (t) => {
