@@ -3,6 +3,7 @@ import { fastifyPasswordBearer } from './plugin.js'
 export default fastifyPasswordBearer
 export { fastifyPasswordBearer }
 export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './endpoint/password-hash.js'
+export { bcryptVerifier } from './endpoint/bcrypt-verifier.js'
 export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
@@ -11,6 +12,9 @@ export {
   UnknownScopeError,
   InvalidHashError,
   InvalidPasswordError,
+  UnknownHashError,
+  VerifierError,
+  MissingPeerError,
   UserStoreError,
   UserStoreTimeoutError,
   SwaggerOrderError,
@@ -20,6 +24,7 @@ export {
 } from './errors.js'
 
 export type { HashOptions } from './endpoint/password-hash.js'
+export type { BcryptVerifierOptions } from './endpoint/bcrypt-verifier.js'
 export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle-options.js'
 export type { OAuth2PasswordScheme } from './openapi/scheme.js'
 export type { SafeRequestLog } from './log.js'
@@ -33,6 +38,7 @@ export type {
   LoadedUser,
   LoadUser,
   PasswordBearerUser,
+  PasswordVerifier,
   StoredUser,
   UserStore
 } from './types.js'

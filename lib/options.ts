@@ -3,12 +3,13 @@
  * `FST_PWB_INVALID_OPTION`, naming the option and what it accepts.
  */
 import { availableParallelism } from 'node:os'
+import { resolveLegacyVerifiers } from './endpoint/hash-schemes.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
 import { InvalidOptionError } from './errors.js'
 import { describe, integerOption as int, unknownKeys } from './option-values.js'
 import { isScopeToken } from './scopes.js'
-import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
+import type { FastifyPasswordBearerOptions, LoadUser, PasswordVerifier, UserStore } from './types.js'
 
 /** What the token format needs: the key, and the claims every token must carry. */
 export interface FormatOptions {
@@ -38,6 +39,7 @@ export interface EndpointOptions extends SharedOptions {
   passwordMaxLength: number
   usernameMaxLength: number
   hash: Required<HashOptions>
+  legacyVerifiers: readonly PasswordVerifier[]
   maxConcurrentHashes: number
   maxQueuedHashes: number
   tokenBodyLimit: number
@@ -56,7 +58,7 @@ export type ResolvedOptions = FormatOptions & EndpointOptions & ResourceOptions
 /** Every top-level option name. */
 export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
-  'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'maxConcurrentHashes', 'maxQueuedHashes',
+  'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'legacyVerifiers', 'maxConcurrentHashes', 'maxQueuedHashes',
   'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
@@ -170,6 +172,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
       timeCost: int('hash.timeCost', hash.timeCost, DEFAULT_HASH_OPTIONS.timeCost, 1, 100),
       parallelism: int('hash.parallelism', hash.parallelism, DEFAULT_HASH_OPTIONS.parallelism, 1, 64)
     },
+    legacyVerifiers: resolveLegacyVerifiers(options.legacyVerifiers),
     maxConcurrentHashes: int('maxConcurrentHashes', options.maxConcurrentHashes, DEFAULTS.maxConcurrentHashes, 1, 1024),
     maxQueuedHashes: int('maxQueuedHashes', options.maxQueuedHashes, DEFAULTS.maxQueuedHashes, 0, 100_000),
     userLookupTimeout: int('userLookupTimeout', options.userLookupTimeout, DEFAULTS.userLookupTimeout, 1, 600_000),

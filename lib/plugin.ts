@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAccessTokenFormat } from './access-token/format.js'
 import { Limiter } from './endpoint/limiter.js'
-import { createDummyHash } from './endpoint/password-hash.js'
+import { prepareHashSchemes } from './endpoint/hash-schemes.js'
 import { tokenRoute } from './endpoint/route.js'
 import { requestLogSerializers } from './log.js'
 import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/document.js'
@@ -54,7 +54,7 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
       login: {
         users: options.users,
         limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
-        dummyHash: await createDummyHash(options.hash),
+        schemes: await prepareHashSchemes(options, fastify.log),
         hash: options.hash,
         deadlines: storeDeadlines
       }

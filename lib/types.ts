@@ -9,7 +9,10 @@ export interface StoredUser {
   /** Stable identifier; becomes the token's `sub` claim. */
   id: string
   username: string
-  /** An argon2 hash from {@link hashPassword}; `null` for a user who cannot log in with a password. */
+  /**
+   * An argon2 hash from {@link hashPassword} (or argon2-cffi, pwdlib, ...), a hash one of the
+   * `legacyVerifiers` reads, or `null` for a user who cannot log in with a password.
+   */
   passwordHash: string | null
   /** A disabled user cannot log in, and (with `loadUser`) their tokens stop working at once. */
   disabled?: boolean
@@ -22,10 +25,42 @@ export interface UserStore {
   /** Looks a user up by the exact username submitted to the token route. */
   findByUsername (username: string): Promise<StoredUser | null | undefined> | StoredUser | null | undefined
   /**
-   * Optional: stores a fresh hash when a user logs in with a hash made with weaker argon2
-   * parameters than the current ones.
+   * Optional: stores a fresh argon2id hash when a user logs in with a hash made with other argon2
+   * parameters than the current ones, or with a legacy hash (see `legacyVerifiers`). A failure is
+   * logged and the login still succeeds.
    */
   updatePasswordHash? (user: StoredUser, passwordHash: string): Promise<void> | void
+}
+
+/**
+ * Reads password hashes of one format other than argon2 (bcrypt, scrypt, PBKDF2, ...), so that the
+ * users of a table filled by another library can log in; pass it in the `legacyVerifiers` option.
+ * Each login verifies once per format (the user's hash in its own format, a dummy in each other),
+ * so that no format, and no missing user, answers in a time of its own.
+ *
+ * @example
+ * const verifier: PasswordVerifier = {
+ *   name: 'pbkdf2_sha256',
+ *   recognizes: (hash) => hash.startsWith('pbkdf2_sha256$'),
+ *   verify: (hash, password) => checkDjangoHash(hash, password),
+ *   dummyHash: () => makeDjangoHash(randomBytes(16).toString('hex'))
+ * }
+ */
+export interface PasswordVerifier {
+  /** The format's name, in logs (1 to 32 of `A-Za-z0-9._-`, not `argon2`). */
+  readonly name: string
+  /** True when `hash` is in this format. Asked only about stored hashes that are not argon2. */
+  recognizes (hash: string): boolean
+  /**
+   * Whether `password` matches `hash`; only `true` is a match. Compare secrets in constant time
+   * (`crypto.timingSafeEqual`). A throw or rejection is logged as `FST_PWB_VERIFIER` (500).
+   */
+  verify (hash: string, password: string): Promise<boolean> | boolean
+  /**
+   * A hash of a random password in this format, with the cost of the table's hashes: called once at
+   * registration, and verified against at every login whose user has no hash of this format.
+   */
+  dummyHash (): Promise<string> | string
 }
 
 /**
@@ -120,6 +155,12 @@ export interface FastifyPasswordBearerOptions {
   usernameMaxLength?: number
   /** argon2id parameters for new hashes and re-hashing. @default OWASP baseline (19 MiB, t=2, p=1) */
   hash?: HashOptions
+  /**
+   * Verifiers of hashes that are not argon2 (at most 8), for a users table brought from another
+   * library: `[bcryptVerifier()]`, or your own {@link PasswordVerifier}. A user who logs in with
+   * one gets an argon2id hash through `users.updatePasswordHash`. @default []
+   */
+  legacyVerifiers?: PasswordVerifier[]
   /**
    * Password verifications running at once.
    * @default min(CPU cores - 1, UV_THREADPOOL_SIZE - 1), at least 1 (1 on a 2-core machine)
