@@ -6,6 +6,7 @@ export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from 
 export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
+export { MemoryTokenStore } from './stores/memory-token-store.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -26,6 +27,16 @@ export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
+export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
+export type {
+  RefreshFamily,
+  RefreshTokenRef,
+  Revocation,
+  RevocationListener,
+  RotateResult,
+  TokenStore,
+  UserRef
+} from './stores/token-store.js'
 export type {
   AccessTokenClaims,
   AuthenticateHook,
