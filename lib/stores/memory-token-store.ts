@@ -115,6 +115,11 @@ export class MemoryTokenStore implements TokenStore {
     return true
   }
 
+  async findFamily (token: RefreshTokenRef, now: number): Promise<RefreshFamily | undefined> {
+    const entry = this.#liveEntry(token, now)
+    return entry !== undefined && sameHash(entry.current, token.hash) ? entry.family : undefined
+  }
+
   async rotate (used: RefreshTokenRef, nextHash: string, now: number, idleTtl: number): Promise<RotateResult> {
     this.#sweep(now)
     const entry = this.#liveEntry(used, now)

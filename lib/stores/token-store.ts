@@ -110,6 +110,13 @@ export interface TokenStore {
   createFamily (family: RefreshFamily, hash: string): Promise<boolean>
 
   /**
+   * The live family whose current token is `token`, or `undefined` (a rotated token included).
+   * Changes nothing: a refresh reads the family with it to check the user and the scopes before it
+   * rotates, so that a refused refresh leaves the client's token working.
+   */
+  findFamily (token: RefreshTokenRef, now: number): Promise<RefreshFamily | undefined>
+
+  /**
    * Exchanges a family's current token for the next one, atomically: of many concurrent calls with
    * one token, exactly one gets `rotated`. A live family whose current token is `used.hash` gets
    * `nextHash` as current token, `used.hash` joins its rotated ones, and its idle end becomes

@@ -107,6 +107,26 @@ export function tokenStoreContract (t: Test, name: string, factory: StoreFactory
     t.equal(await store.revokeFamily(c.ref, now + 6), undefined)
   })
 
+  t.test(`${name}: findFamily finds the family of a current token only, and changes nothing`, async (t) => {
+    const { store } = await open(t)
+    const now = Date.now()
+    const a = await login(store, now)
+    t.same(await store.findFamily(a.ref, now + 1), a.family)
+    t.same(await store.findFamily(a.ref, now + 2), a.family, 'twice')
+    const b = successor(a)
+    await store.rotate(a.ref, b.ref.hash, now + 3, IDLE)
+    t.equal(await store.findFamily(a.ref, now + 4), undefined, 'a rotated token')
+    t.same(await store.findFamily(b.ref, now + 4), { ...a.family, idleExpiresAt: now + 3 + IDLE })
+    t.equal(await store.findFamily(successor(b).ref, now + 4), undefined, 'a wrong hash')
+    t.equal(await store.findFamily({ ...b.ref, family: newFamilyId() }, now + 4), undefined, 'another family')
+    t.equal((await store.rotate(a.ref, successor(b).ref.hash, now + 5, IDLE)).status, 'reused', 'the lookups did not disturb reuse detection')
+    t.equal(await store.findFamily(b.ref, now + 6), undefined, 'an ended family')
+    const y = await login(store, now)
+    t.equal(await store.findFamily(y.ref, now + IDLE), undefined, 'idle-expired')
+    const x = await login(store, now, 'u1', { expiresAt: now + 100, idleExpiresAt: now + 100 })
+    t.equal(await store.findFamily(x.ref, now + 100), undefined, 'expired')
+  })
+
   t.test(`${name}: of many concurrent rotations of one token, exactly one succeeds`, async (t) => {
     const { store } = await open(t)
     const now = Date.now()

@@ -20,9 +20,10 @@ declare const ref: RefreshTokenRef
 declare const family: RefreshFamily
 const created: Promise<boolean> = store.createFamily(family, ref.hash)
 const rotated: Promise<RotateResult> = store.rotate(ref, 'next-hash', Date.now(), 60_000)
+const found: Promise<RefreshFamily | undefined> = store.findFamily(ref, Date.now())
 const ended: Promise<RefreshFamily | undefined> = store.revokeFamily(ref, Date.now())
 const users: Promise<number> = store.revokeUser({ subject: 'u1', shard: ref.shard }, Date.now(), Date.now() + 1000)
-use(created, rotated, ended, users)
+use(created, found, rotated, ended, users)
 
 async function explain (): Promise<string> {
   const result = await store.rotate(ref, 'next-hash', Date.now(), 60_000)
@@ -47,6 +48,7 @@ use(stop)
 // A store of your own is any object with these methods.
 const custom: TokenStore = {
   createFamily: async () => true,
+  findFamily: async () => undefined,
   rotate: async () => ({ status: 'unknown' }),
   revokeFamily: async () => undefined,
   revokeAccessToken: async () => {},
