@@ -73,3 +73,10 @@ export function revoke (app: FastifyInstance, body: string, headers: Record<stri
 export async function me (app: FastifyInstance, accessToken: string): Promise<LightMyRequestResponse> {
   return app.inject({ url: '/me', headers: { authorization: `Bearer ${accessToken}` } })
 }
+
+/** A TokenStore that delegates to `store`, with some methods replaced. */
+export function overriding (store: MemoryTokenStore, overrides: Partial<Record<keyof TokenStore, unknown>>): TokenStore {
+  const methods = ['createFamily', 'findFamily', 'rotate', 'revokeFamily', 'revokeAccessToken', 'revokeUser', 'loadRevocations', 'onRevocation'] as const
+  const delegate = Object.fromEntries(methods.map((name) => [name, (store[name] as (...a: unknown[]) => unknown).bind(store)]))
+  return { ...delegate, ...overrides } as unknown as TokenStore
+}
