@@ -14,6 +14,8 @@ export {
   InvalidPasswordError,
   UserStoreError,
   UserStoreTimeoutError,
+  TokenStoreError,
+  TokenStoreTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
@@ -28,6 +30,7 @@ export type { BearerCredentials, ChallengeParams } from './resource/bearer-token
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
 export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
+export type { RefreshTokenOptions } from './sessions/session-options.js'
 export type {
   RefreshFamily,
   RefreshTokenRef,

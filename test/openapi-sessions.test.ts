@@ -34,10 +34,12 @@ t.test('with refresh tokens, the password flow has refreshUrl: the token route, 
 t.test('the token route documents both grants and the refresh token in its answer', async (t) => {
   const doc = await buildDoc({ refreshTokens: true })
   const op = doc.paths['/token'].post
-  const form = op.requestBody.content['application/x-www-form-urlencoded'].schema
-  t.same(form.required, ['grant_type'])
-  t.same(form.properties.grant_type.enum, ['password', 'refresh_token'])
-  t.ok(form.properties.refresh_token)
+  const [password, refresh] = op.requestBody.content['application/x-www-form-urlencoded'].schema.oneOf
+  t.same(password.required, ['grant_type', 'username', 'password'])
+  t.same(password.properties.grant_type.enum, ['password'])
+  t.same(refresh.required, ['grant_type', 'refresh_token'])
+  t.same(refresh.properties.grant_type.enum, ['refresh_token'])
+  t.ok(refresh.properties.scope)
   const ok = op.responses['200'].content['application/json'].schema
   t.ok(ok.required.includes('refresh_token'))
   t.ok(ok.properties.refresh_token)
@@ -63,6 +65,10 @@ t.test('the documents validate, OpenAPI 3 and Swagger 2', async (t) => {
   const v2 = await buildDoc({ refreshTokens: true }, false)
   await t.resolves(SwaggerParser.validate(v2))
   t.ok(v2.paths['/revoke'].post)
+  const params = Object.fromEntries(v2.paths['/token'].post.parameters.map((p: any) => [p.name, p]))
+  t.same(Object.keys(params).sort(), ['grant_type', 'password', 'refresh_token', 'scope', 'username'], 'Swagger 2: one form with the fields of both grants')
+  t.same(params.grant_type.enum, ['password', 'refresh_token'])
+  t.same(Object.values(params).filter((p: any) => p.required === true).map((p: any) => p.name), ['grant_type'])
 })
 
 t.test('securityScheme() takes refreshUrl for hand-written documents', async (t) => {

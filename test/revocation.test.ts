@@ -261,7 +261,7 @@ t.test('registration fails with FST_PWB_TOKEN_STORE when the revocations cannot 
     })
     const app = Fastify()
     app.register(fastifyPasswordBearer, { secret: SECRET, users: { findByUsername: () => null }, revocation: true, tokenStore: broken, tokenStoreTimeout: 50 })
-    await t.rejects(app.ready(), { code }, name)
+    await t.rejects(async () => { await app.ready() }, { code }, name)
     t.equal(listening, 0, `${name}: no listener left behind`)
   }
 })

@@ -2,6 +2,7 @@
  * The OAuth2 password-flow security scheme, as published to @fastify/swagger's document.
  */
 import type { EndpointOptions } from '../options.js'
+import { swagger2RefreshForm } from './token-route-schema.js'
 
 /** An OpenAPI 3 OAuth2 password-flow security scheme object. */
 export interface OAuth2PasswordScheme {
@@ -67,6 +68,8 @@ export function addSecurityScheme (options: EndpointOptions, refresh = false) {
         tokenUrl: url,
         scopes: { ...options.scopes }
       })
+      // Swagger 2 cannot say "one of two forms": one form, each field saying which grant reads it.
+      if (refresh) return { schema: { ...schema, body: swagger2RefreshForm(options) }, url }
     }
     return { schema, url }
   }

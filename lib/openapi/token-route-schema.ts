@@ -24,7 +24,33 @@ export const oauthError = {
 export function tokenRouteSchema (options: EndpointOptions, refresh = false): Record<string, unknown> {
   const scopeList = Object.keys(options.scopes)
   const scopeDefault = refresh ? 'all the user holds; on a refresh, those of the login' : 'all the user holds'
-  const grantTypes = refresh ? ['password', 'refresh_token'] : ['password']
+  const scope = {
+    type: 'string',
+    description: scopeList.length > 0
+      ? `Space-separated scopes to request (default: ${scopeDefault}). Known: ${scopeList.join(', ')}`
+      : `Space-separated scopes to request (default: ${scopeDefault})`
+  }
+  const passwordForm = {
+    ...(refresh ? { title: 'Password grant' } : {}),
+    type: 'object',
+    required: ['grant_type', 'username', 'password'],
+    properties: {
+      grant_type: { type: 'string', enum: ['password'], description: 'Always "password"' },
+      username: { type: 'string', maxLength: options.usernameMaxLength },
+      password: { type: 'string', format: 'password', maxLength: options.passwordMaxLength },
+      scope
+    }
+  }
+  const refreshForm = {
+    title: 'Refresh token grant',
+    type: 'object',
+    required: ['grant_type', 'refresh_token'],
+    properties: {
+      grant_type: { type: 'string', enum: ['refresh_token'], description: 'Always "refresh_token"' },
+      refresh_token: { type: 'string', description: 'The latest refresh token' },
+      scope
+    }
+  }
   return {
     summary: refresh
       ? 'Log in with a username and password, or refresh a session (OAuth2 password and refresh token grants)'
@@ -34,22 +60,7 @@ export function tokenRouteSchema (options: EndpointOptions, refresh = false): Re
       : 'RFC 6749 §4.3 resource owner password credentials grant. Returns a Bearer access token (an RFC 9068 JWT).',
     tags: ['auth'],
     consumes: ['application/x-www-form-urlencoded'],
-    body: {
-      type: 'object',
-      required: refresh ? ['grant_type'] : ['grant_type', 'username', 'password'],
-      properties: {
-        grant_type: { type: 'string', enum: grantTypes, description: refresh ? '"password" to log in, "refresh_token" to refresh' : 'Always "password"' },
-        username: { type: 'string', maxLength: options.usernameMaxLength, ...(refresh ? { description: 'With grant_type=password' } : {}) },
-        password: { type: 'string', format: 'password', maxLength: options.passwordMaxLength, ...(refresh ? { description: 'With grant_type=password' } : {}) },
-        ...(refresh ? { refresh_token: { type: 'string', description: 'With grant_type=refresh_token: the latest refresh token' } } : {}),
-        scope: {
-          type: 'string',
-          description: scopeList.length > 0
-            ? `Space-separated scopes to request (default: ${scopeDefault}). Known: ${scopeList.join(', ')}`
-            : `Space-separated scopes to request (default: ${scopeDefault})`
-        }
-      }
-    },
+    body: refresh ? { oneOf: [passwordForm, refreshForm] } : passwordForm,
     response: {
       200: {
         description: 'Access token issued (RFC 6749 §5.1)',
@@ -68,6 +79,26 @@ export function tokenRouteSchema (options: EndpointOptions, refresh = false): Re
       429: { ...oauthError, description: 'Too many login attempts for this username or address (slow_down): retry after the Retry-After delay' },
       500: { ...oauthError, description: 'Server error' },
       503: { ...oauthError, description: refresh ? 'Too many logins at once, or the user store or session store is not answering' : 'Too many logins at once, or the user store is not answering' }
+    }
+  }
+}
+
+/**
+ * The token route's form for Swagger 2, which has no `oneOf` for form parameters: one form whose
+ * only required field is `grant_type`, each other field saying which grant reads it.
+ */
+export function swagger2RefreshForm (options: EndpointOptions): Record<string, unknown> {
+  const schema = tokenRouteSchema(options, true) as { body: { oneOf: Array<{ properties: Record<string, Record<string, unknown>> }> } }
+  const [password, refresh] = schema.body.oneOf as [typeof schema.body.oneOf[0], typeof schema.body.oneOf[0]]
+  return {
+    type: 'object',
+    required: ['grant_type'],
+    properties: {
+      grant_type: { type: 'string', enum: ['password', 'refresh_token'], description: '"password" to log in, "refresh_token" to refresh' },
+      username: { ...password.properties.username, description: 'With grant_type=password' },
+      password: { ...password.properties.password, description: 'With grant_type=password' },
+      refresh_token: { ...refresh.properties.refresh_token, description: 'With grant_type=refresh_token: the latest refresh token' },
+      scope: password.properties.scope
     }
   }
 }

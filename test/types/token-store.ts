@@ -1,6 +1,13 @@
 // Type tests of the TokenStore API: compiled by `npm run lint:types`, never run.
-import {
+import Fastify from 'fastify'
+import fastifyPasswordBearer, {
   MemoryTokenStore,
+  TokenStoreError,
+  TokenStoreTimeoutError,
+  type FastifyPasswordBearerOptions,
+  type PasswordBearerErrorCode,
+  type RefreshTokenOptions,
+  type TokenResponse,
   type MemoryTokenStoreOptions,
   type RefreshFamily,
   type RefreshTokenRef,
@@ -59,3 +66,42 @@ const custom: TokenStore = {
 // @ts-expect-error rotate must answer one of the three statuses
 const wrong: TokenStore = { ...custom, rotate: async () => ({ status: 'expired' }) }
 use(custom, wrong)
+
+// The session options.
+const lifetimes: RefreshTokenOptions = { absoluteTtl: 86_400, idleTtl: 3600 }
+const sessionOptions: FastifyPasswordBearerOptions = {
+  secret: 'x'.repeat(32),
+  users: { findByUsername: () => null },
+  refreshTokens: lifetimes,
+  revocation: true,
+  revokeUrl: '/logout',
+  tokenStore: store,
+  tokenStoreTimeout: 1000
+}
+// @ts-expect-error refreshTokens takes true, false or lifetimes in seconds
+const wrongLifetimes: FastifyPasswordBearerOptions = { ...sessionOptions, refreshTokens: '30d' }
+// @ts-expect-error tokenStore must be a TokenStore
+const wrongStore: FastifyPasswordBearerOptions = { ...sessionOptions, tokenStore: {} }
+use(wrongLifetimes, wrongStore)
+
+const app = Fastify()
+await app.register(fastifyPasswordBearer, sessionOptions)
+const loggedOut: Promise<void> = app.revokeUserSessions('u-42')
+// @ts-expect-error revokeUserSessions takes the user id
+use(app.revokeUserSessions(42), loggedOut)
+
+declare const answer: TokenResponse
+const refreshToken: string | undefined = answer.refresh_token
+// @ts-expect-error refresh_token is optional: only with refresh tokens on
+const always: string = answer.refresh_token
+use(refreshToken, always)
+
+function storeFailure (err: Error): PasswordBearerErrorCode | null {
+  if (err instanceof TokenStoreTimeoutError) {
+    const status: 503 = err.statusCode
+    use(status)
+    return err.code
+  }
+  return err instanceof TokenStoreError ? err.code : null
+}
+use(storeFailure)
