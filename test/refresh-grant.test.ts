@@ -284,3 +284,28 @@ t.test('a family is refused when the user\'s sessions ended during the login', a
   t.equal(res.json().error, 'invalid_grant')
   t.notOk('access_token' in res.json(), 'no access token either')
 })
+
+t.test('one audit event per refresh or revocation request, with its outcome, and no token in any log line', async (t) => {
+  const { logs, logger } = logCapture()
+  const { app } = await buildApp({ refreshTokens: true, rateLimit: false }, undefined, { logger })
+  t.teardown(() => app.close())
+  const login = await passwordLogin(app)
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const cases: Array<[string, () => Promise<LightMyRequestResponse>, string, Record<string, unknown>]> = [
+    ['refresh', () => refresh(app, login.refresh_token as string), 'login', { outcome: 'success', grant: 'refresh_token', userId: 'u-alice' }],
+    ['unknown refresh token', () => refresh(app, 'A'.repeat(REFRESH_TOKEN_LENGTH)), 'login', { outcome: 'failure', reason: 'unknown_token', grant: 'refresh_token' }],
+    ['no refresh_token', () => tokenRequest(app, 'grant_type=refresh_token'), 'login', { outcome: 'failure', reason: 'invalid_request' }],
+    ['revoke an access token', () => app.inject({ method: 'POST', url: '/revoke', headers: form, payload: `token=${login.access_token}` }), 'revocation', { outcome: 'success', type: 'access_token', userId: 'u-alice' }],
+    ['revoke garbage', () => app.inject({ method: 'POST', url: '/revoke', headers: form, payload: 'token=x' }), 'revocation', { outcome: 'success', type: 'unknown' }],
+    ['revoke without a token', () => app.inject({ method: 'POST', url: '/revoke', headers: form, payload: '' }), 'revocation', { outcome: 'failure', reason: 'invalid_request' }],
+    ['revoke with a JSON body', () => app.inject({ method: 'POST', url: '/revoke', payload: { token: 'x' } }), 'revocation', { outcome: 'failure', reason: 'invalid_request' }]
+  ]
+  for (const [name, send, event, expected] of cases) {
+    const before = logs.length
+    await send()
+    const events = logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === 'login' || l.event === 'revocation')
+    t.equal(events.length, 1, `${name}: exactly one event`)
+    t.match(events[0], { event, ...expected }, `${name}: its fields`)
+  }
+  assertLogsClean(t, logs, [login.refresh_token as string, login.access_token])
+})
