@@ -309,3 +309,36 @@ t.test('one audit event per refresh or revocation request, with its outcome, and
   }
   assertLogsClean(t, logs, [login.refresh_token as string, login.access_token])
 })
+
+t.test('a refresh that loses a race after its checks answers invalid_grant; one beaten by a reuse ends like a reuse', async (t) => {
+  const { logs, logger } = logCapture()
+  const tokens = instrumentedStore()
+  const { app } = await buildApp({ refreshTokens: true, tokenStore: tokens.store, rateLimit: false }, undefined, { logger })
+  t.teardown(() => app.close())
+  const rotate = tokens.inner.rotate.bind(tokens.inner)
+  const session = await passwordLogin(app)
+  // Another request rotates the token between this one's findFamily and its rotate.
+  tokens.inner.rotate = async (used, next, now, idle) => {
+    tokens.inner.rotate = rotate
+    await rotate(used, 'someone-else', now, idle)
+    return await rotate(used, next, now, idle)
+  }
+  assertInvalidGrant(t, await refresh(app, session.refresh_token as string), 'beaten by another rotation: a reuse')
+  t.ok(logs.some((l) => l.includes('"event":"refresh_token_reuse"')))
+  const other = await passwordLogin(app)
+  tokens.inner.rotate = async () => ({ status: 'unknown' })
+  assertInvalidGrant(t, await refresh(app, other.refresh_token as string), 'the family ended meanwhile')
+})
+
+t.test('a user record without the StoredUser shape on a refresh is a 500, and the token stays usable', async (t) => {
+  const { app, users } = await sessionApp()
+  t.teardown(() => app.close())
+  const session = await passwordLogin(app)
+  const real = users.get('alice')!
+  users.set('alice', { id: 42 } as never)
+  const res = await refresh(app, session.refresh_token as string)
+  t.equal(res.statusCode, 500)
+  t.equal(res.json().error, 'server_error')
+  users.set('alice', real)
+  t.equal((await refresh(app, session.refresh_token as string)).statusCode, 200)
+})

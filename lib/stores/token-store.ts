@@ -120,7 +120,7 @@ export interface TokenStore {
    * Exchanges a family's current token for the next one, atomically: of many concurrent calls with
    * one token, exactly one gets `rotated`. A live family whose current token is `used.hash` gets
    * `nextHash` as current token, `used.hash` joins its rotated ones, and its idle end becomes
-   * `min(now + idleTtl, expiresAt)`. A rotated token of a live family ends the family (`reused`).
+   * `min(now + idleTtl, expiresAt)` (`idleTtl` in milliseconds, like every time here). A rotated token of a live family ends the family (`reused`).
    * Anything else is `unknown` and changes nothing (a wrong hash with a real family id included).
    */
   rotate (used: RefreshTokenRef, nextHash: string, now: number, idleTtl: number): Promise<RotateResult>
