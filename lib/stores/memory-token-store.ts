@@ -10,7 +10,8 @@
  * back). Expired entries are dropped as the store is used. Revocations are not capped, since
  * forgetting one would let a revoked token back in; each lasts only while the tokens it refuses
  * can be valid, so they never outnumber the access tokens issued during one access-token lifetime.
- * Each family costs about 1 KB with a full rotated list.
+ * Each family costs about 1 KB of heap, 1.4 KB with a full rotated list (measured with 20,000
+ * families), so the default bound is at most about 140 MB.
  */
 import { timingSafeEqual } from 'node:crypto'
 import { InvalidOptionError } from '../errors.js'
