@@ -82,6 +82,18 @@ export const DuplicateSecuritySchemeError: ErrorClass<'FST_PWB_DUPLICATE_SCHEME'
   500
 )
 
+export const TokenStoreError: ErrorClass<'FST_PWB_TOKEN_STORE', 503, [reason: string]> = createError(
+  'FST_PWB_TOKEN_STORE',
+  'fastify-password-bearer: the token store failed: %s; check the tokenStore backend and its connection',
+  503
+)
+
+export const TokenStoreTimeoutError: ErrorClass<'FST_PWB_TOKEN_STORE_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_TOKEN_STORE_TIMEOUT',
+  'fastify-password-bearer: the token store did not answer within %d ms; check its connection or raise tokenStoreTimeout',
+  503
+)
+
 /**
  * Retry-After delays, in seconds: after a store (user store, throttle counters) did not answer, and
  * after the argon2 queue was full (a slot frees within one verification).
@@ -101,6 +113,8 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_USER_STORE_TIMEOUT'
   | 'FST_PWB_SWAGGER_ORDER'
   | 'FST_PWB_DUPLICATE_SCHEME'
+  | 'FST_PWB_TOKEN_STORE'
+  | 'FST_PWB_TOKEN_STORE_TIMEOUT'
 
 /**
  * RFC 6749 §5.2 error codes sent by the token route, with the HTTP status each is sent with.

@@ -7,6 +7,7 @@ export { bcryptVerifier } from './endpoint/bcrypt-verifier.js'
 export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
+export { MemoryTokenStore } from './stores/memory-token-store.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -17,6 +18,8 @@ export {
   MissingPeerError,
   UserStoreError,
   UserStoreTimeoutError,
+  TokenStoreError,
+  TokenStoreTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
@@ -31,6 +34,17 @@ export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
+export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
+export type { RefreshTokenOptions } from './sessions/session-options.js'
+export type {
+  RefreshFamily,
+  RefreshTokenRef,
+  Revocation,
+  RevocationListener,
+  RotateResult,
+  TokenStore,
+  UserRef
+} from './stores/token-store.js'
 export type {
   AccessTokenClaims,
   AuthenticateHook,

@@ -7,8 +7,9 @@ import { resolveLegacyVerifiers } from './endpoint/hash-schemes.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
 import { InvalidOptionError } from './errors.js'
-import { describe, integerOption as int, unknownKeys } from './option-values.js'
+import { describe, integerOption as int, pathOption, unknownKeys } from './option-values.js'
 import { isScopeToken } from './scopes.js'
+import { resolveSessionOptions, type SessionOptions } from './sessions/session-options.js'
 import type { FastifyPasswordBearerOptions, LoadUser, PasswordVerifier, UserStore } from './types.js'
 
 /** What the token format needs: the key, and the claims every token must carry. */
@@ -44,6 +45,8 @@ export interface EndpointOptions extends SharedOptions {
   maxQueuedHashes: number
   tokenBodyLimit: number
   rateLimit: ResolvedRateLimit | false
+  /** Refresh tokens and revocation; undefined when both are off. */
+  sessions: SessionOptions | undefined
 }
 
 /** What the resource-side hooks need. */
@@ -59,7 +62,8 @@ export type ResolvedOptions = FormatOptions & EndpointOptions & ResourceOptions
 export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
   'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'legacyVerifiers', 'maxConcurrentHashes', 'maxQueuedHashes',
-  'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit'
+  'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit',
+  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
 /**
@@ -130,10 +134,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     throw new InvalidOptionError('loadUser', 'expected a function (claims, request) returning the user or null')
   }
 
-  const tokenUrl = options.tokenUrl ?? DEFAULTS.tokenUrl
-  if (typeof tokenUrl !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(tokenUrl)) {
-    throw new InvalidOptionError('tokenUrl', `expected an absolute path such as "/token", got ${describe(tokenUrl)}`)
-  }
+  const tokenUrl = pathOption('tokenUrl', options.tokenUrl, DEFAULTS.tokenUrl)
 
   if (scopes === null || typeof scopes !== 'object' || Array.isArray(scopes)) {
     throw new InvalidOptionError('scopes', 'expected an object mapping each scope to its description, e.g. { "items:read": "Read items" }')
@@ -179,6 +180,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     tokenBodyLimit: int('tokenBodyLimit', options.tokenBodyLimit, DEFAULTS.tokenBodyLimit, 256, 1_048_576),
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
     verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
-    rateLimit: resolveRateLimit(options.rateLimit)
+    rateLimit: resolveRateLimit(options.rateLimit),
+    sessions: resolveSessionOptions(options, tokenUrl)
   }
 }

@@ -16,6 +16,8 @@ import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
 import { markNoStore } from './resource/no-store.js'
 import { createTokenReader } from './resource/verified-tokens.js'
+import { refusingRevoked } from './sessions/revocation-view.js'
+import { openSessions, revokeUserSessions } from './sessions/wiring.js'
 import { Deadlines } from './stores/deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
 
@@ -27,6 +29,11 @@ declare module 'fastify' {
     authenticateOptional: AuthenticateHook
     /** Requires a valid token that carries every named scope (403 `insufficient_scope` otherwise). */
     requireScopes: (...scopes: string[]) => AuthenticateHook
+    /**
+     * Ends every session of a user: their refresh tokens die, and every access token issued to
+     * them until now is refused. Only with `refreshTokens` or `revocation` on.
+     */
+    revokeUserSessions: (userId: string) => Promise<void>
   }
   interface FastifyRequest {
     /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
@@ -43,6 +50,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
   // @fastify/swagger must be registered first: it only documents the routes registered after it.
   const openapi = hasSwagger(fastify)
+  // Refresh tokens and revocation (docs/sessions.md); undefined, and no work at all, when off.
+  const sessions = await openSessions(fastify, options)
 
   // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
   // local to it and never touch the app's other routes.
@@ -51,6 +60,7 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
       options,
       openapi,
       format,
+      sessions,
       login: {
         users: options.users,
         limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
@@ -61,16 +71,18 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
     })
   })
 
+  const readToken = createTokenReader(format, options.verifyCacheSize)
   const hooks = createAuthenticators({
     realm: options.realm,
     knownScopes: options.knownScopes,
     loadUser: options.loadUser,
-    readToken: createTokenReader(format, options.verifyCacheSize),
+    readToken: sessions === undefined ? readToken : refusingRevoked(readToken, sessions.view),
     deadlines: storeDeadlines
   })
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)
+  if (sessions !== undefined) fastify.decorate('revokeUserSessions', revokeUserSessions(sessions))
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
   // After the decorators: registering twice in one scope fails on them first, with its own error.

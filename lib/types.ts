@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { HashOptions } from './endpoint/password-hash.js'
 import type { RateLimitOptions } from './endpoint/throttle-options.js'
+import type { RefreshTokenOptions } from './sessions/session-options.js'
+import type { TokenStore } from './stores/token-store.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.
@@ -182,4 +184,22 @@ export interface FastifyPasswordBearerOptions {
    * @default { username: { max: 10, timeWindow: 900_000 }, address: { max: 100, timeWindow: 300_000 }, maxLockout: 3_600_000 }
    */
   rateLimit?: RateLimitOptions | false
+  /**
+   * Refresh tokens (RFC 6749 §6) with rotation and reuse detection: `true` for the default
+   * lifetimes, or `{ absoluteTtl, idleTtl }` in seconds. Turns revocation on too. See docs/sessions.md.
+   * @default false
+   */
+  refreshTokens?: boolean | RefreshTokenOptions
+  /**
+   * The revocation route (RFC 7009), `app.revokeUserSessions(userId)`, and refusing revoked access
+   * tokens in `authenticate`. On with `refreshTokens`; `true` turns it on alone.
+   * @default false, or true with refreshTokens
+   */
+  revocation?: boolean
+  /** Path of the revocation route, relative to the route prefix like `tokenUrl`. @default '/revoke' */
+  revokeUrl?: string
+  /** Where refresh-token families and revocations live. @default a new MemoryTokenStore() */
+  tokenStore?: TokenStore
+  /** Milliseconds a `tokenStore` call may take before the request gets 503. @default 2000 */
+  tokenStoreTimeout?: number
 }

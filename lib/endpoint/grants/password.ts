@@ -76,7 +76,7 @@ export function createPasswordGrant (deps: PasswordGrantDeps): Grant<PasswordReq
           : 'The user holds none of the requested scopes', {}, { userId: user.id })
       }
       await rehashIfNeeded(login, result, password, request.log)
-      const response = deps.issue(request, user, grant.scopes)
+      const response = await deps.issue(request, user, grant.scopes)
       await throttle?.succeeded(request)
       return response
     }
