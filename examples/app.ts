@@ -9,8 +9,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import fastifyPasswordBearer, { createKeySet, redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions } from '../lib/index.js'
-import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, type ServerLimits } from './config.js'
+import fastifyPasswordBearer, { createKeySet, redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions, type TokenStore } from '../lib/index.js'
+import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, tokenStoreFromEnv, type ServerLimits } from './config.js'
 import { algorithmFromEnv, corsOriginsFromEnv, issuerFromEnv, loadOrCreateKey, type ExampleAlgorithm } from './signing-key.js'
 import { openStore, type ExampleStore } from './store.js'
 
@@ -36,6 +36,8 @@ export interface BuildOptions {
   rateLimit?: FastifyPasswordBearerOptions['rateLimit']
   /** Where JWT_SECRET, EXAMPLE_DB and the server limits (examples/config.ts) are read from. @default process.env */
   env?: NodeJS.ProcessEnv
+  /** Where refresh tokens and revocations live. @default tokenStoreFromEnv() (examples/config.ts) */
+  tokenStore?: TokenStore
   // ---- keys and discovery (examples/signing-key.ts) ----
   /** `EdDSA`: sign with an Ed25519 key kept beside the database, and serve the JWKS. @default env JWT_ALGORITHM, else 'HS256' */
   algorithm?: ExampleAlgorithm
@@ -51,7 +53,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 const DESCRIPTION = `Example server of **fastify-password-bearer**: OAuth2 password flow and Bearer tokens for Fastify.
 
 Click **Authorize**, log in as \`alice\` / \`secret\` (scopes items:read items:write) or \`carol\` / \`secret\`
-(items:read only; bob is disabled), leave client_id and client_secret empty, then use **Try it out** on a route.`
+(items:read only; bob is disabled), leave client_id and client_secret empty, then use **Try it out** on a route.
+
+A login also answers a refresh token: exchange it at \`POST /token\` with \`grant_type=refresh_token\`, log out
+with \`POST /revoke\`, or end every session of the current user with \`DELETE /users/me/sessions\`.`
 
 // ---- JSON schemas, shared by the routes (they make the OpenAPI document at /docs/json) ----
 
@@ -227,7 +232,7 @@ async function register (app: FastifyInstance, store: ExampleStore, signing: Par
       openapi: '3.0.3',
       info: { title: 'fastify-password-bearer example', version: VERSION, description: DESCRIPTION },
       tags: [
-        { name: 'auth', description: 'Log in' },
+        { name: 'auth', description: 'Log in, refresh, log out' },
         { name: 'greetings', description: 'Hello routes' },
         { name: 'users', description: 'The current user' },
         { name: 'items', description: 'Items: read with items:read, create with items:write' }
@@ -242,6 +247,9 @@ async function register (app: FastifyInstance, store: ExampleStore, signing: Par
     hash: options.hash,
     accessTokenTtl: options.accessTokenTtl,
     rateLimit: options.rateLimit,
+    // Refresh tokens (30 days, 7 days idle), the revocation route POST /revoke and revokeUserSessions.
+    refreshTokens: true,
+    tokenStore: options.tokenStore ?? tokenStoreFromEnv(),
     // Re-load the user on each request: a user disabled or deleted after login is refused at once.
     loadUser: (claims) => {
       const found = store.users.findById(claims.sub)
@@ -255,6 +263,11 @@ async function register (app: FastifyInstance, store: ExampleStore, signing: Par
   // Server faults answer without internals; client errors keep Fastify's shape and code.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (status === 503) {
+      // A store that is not answering (the token store, for DELETE /users/me/sessions): retry later.
+      request.log.error({ err: error }, 'request failed: a store is not answering')
+      return reply.code(503).header('retry-after', '5').send({ statusCode: 503, code: 'EXAMPLE_UNAVAILABLE', error: 'Service Unavailable', message: 'A store the server needs is not answering; retry after the Retry-After delay' })
+    }
     if (status >= 500) {
       request.log.error({ err: error }, 'request failed')
       return reply.code(500).send({ statusCode: 500, code: 'EXAMPLE_SERVER_ERROR', error: 'Internal Server Error', message: 'The server failed; see its log' })
@@ -294,6 +307,23 @@ async function register (app: FastifyInstance, store: ExampleStore, signing: Par
   }, async (request) => {
     const current = request.currentUser
     return { id: current?.id, username: current?.username, scopes: current?.scopes }
+  })
+
+  app.delete('/users/me/sessions', {
+    onRequest: app.authenticate,
+    schema: {
+      tags: ['users'],
+      summary: 'Log out everywhere',
+      description: 'Ends every session of the current user: every refresh token dies, and every access token issued until now (this one too) is refused.',
+      response: {
+        204: { type: 'null', description: 'Every session ended' },
+        ...authErrors,
+        503: { ...errorBody, description: 'The session store is not answering: retry later' }
+      }
+    }
+  }, async (request, reply) => {
+    await app.revokeUserSessions(request.currentUser?.id ?? '')
+    return reply.code(204).send()
   })
 
   app.get('/items', {

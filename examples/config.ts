@@ -1,9 +1,11 @@
 /**
  * What the example server and the add-user command share: the known scopes, the demo users and
- * where the SQLite database lives; and the server's time limits and connection cap.
+ * where the SQLite database lives; the server's time limits and connection cap; and where the
+ * sessions (refresh tokens, revocations) are kept.
  */
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { MemoryTokenStore, type TokenStore } from '../lib/index.js'
 
 /** The scopes the example knows, with the descriptions Swagger UI shows in its Authorize dialog. */
 export const SCOPES: Readonly<Record<string, string>> = Object.freeze({
@@ -91,4 +93,13 @@ export function serverLimitsFromEnv (env: NodeJS.ProcessEnv = process.env): Serv
     throw new Error(`HEADERS_TIMEOUT_MS (${limits.headersTimeout}) must not be more than REQUEST_TIMEOUT_MS (${limits.requestTimeout})`)
   }
   return limits
+}
+
+/**
+ * Where the example keeps its sessions: refresh-token families, revoked access tokens and
+ * "log out everywhere" times. Here, in this process's memory (lost on restart: users log in
+ * again). Servers that must act as one share a store, chosen here.
+ */
+export function tokenStoreFromEnv (): TokenStore {
+  return new MemoryTokenStore()
 }

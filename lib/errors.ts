@@ -40,6 +40,24 @@ export const InvalidPasswordError: ErrorClass<'FST_PWB_INVALID_PASSWORD', 500, [
   TypeError
 )
 
+export const UnknownHashError: ErrorClass<'FST_PWB_UNKNOWN_HASH', 500, [userId: string, readers: string]> = createError(
+  'FST_PWB_UNKNOWN_HASH',
+  'fastify-password-bearer: the stored password hash of user "%s" is in a format no verifier reads (tried: %s); pass a verifier for its format in the legacyVerifiers option (bcryptVerifier() reads $2a$, $2b$ and $2y$), or give the user a new hash with hashPassword()',
+  500
+)
+
+export const VerifierError: ErrorClass<'FST_PWB_VERIFIER', 500, [name: string, step: string]> = createError(
+  'FST_PWB_VERIFIER',
+  'fastify-password-bearer: the password verifier "%s" failed in %s (the original error is the cause); fix the verifier in the legacyVerifiers option or the hash it was given',
+  500
+)
+
+export const MissingPeerError: ErrorClass<'FST_PWB_MISSING_PEER', 500, [feature: string, pkg: string]> = createError(
+  'FST_PWB_MISSING_PEER',
+  'fastify-password-bearer: %s needs the optional package "%s", which cannot be loaded; install it next to the plugin (with npm install, or your package manager) and start again',
+  500
+)
+
 export const UserStoreError: ErrorClass<'FST_PWB_USER_STORE', 500, [reason: string]> = createError(
   'FST_PWB_USER_STORE',
   'fastify-password-bearer: the user store failed: %s; check users.findByUsername / loadUser',
@@ -62,6 +80,18 @@ export const DuplicateSecuritySchemeError: ErrorClass<'FST_PWB_DUPLICATE_SCHEME'
   'FST_PWB_DUPLICATE_SCHEME',
   'fastify-password-bearer: another registration of the plugin already publishes the security scheme "%s" in the same OpenAPI document; give each registration its own securitySchemeName',
   500
+)
+
+export const TokenStoreError: ErrorClass<'FST_PWB_TOKEN_STORE', 503, [reason: string]> = createError(
+  'FST_PWB_TOKEN_STORE',
+  'fastify-password-bearer: the token store failed: %s; check the tokenStore backend and its connection',
+  503
+)
+
+export const TokenStoreTimeoutError: ErrorClass<'FST_PWB_TOKEN_STORE_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_TOKEN_STORE_TIMEOUT',
+  'fastify-password-bearer: the token store did not answer within %d ms; check its connection or raise tokenStoreTimeout',
+  503
 )
 
 export const KeySetError: ErrorClass<'FST_PWB_KEY_SET', 500, [problem: string]> = createError(
@@ -89,10 +119,15 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_UNKNOWN_SCOPE'
   | 'FST_PWB_INVALID_HASH'
   | 'FST_PWB_INVALID_PASSWORD'
+  | 'FST_PWB_UNKNOWN_HASH'
+  | 'FST_PWB_VERIFIER'
+  | 'FST_PWB_MISSING_PEER'
   | 'FST_PWB_USER_STORE'
   | 'FST_PWB_USER_STORE_TIMEOUT'
   | 'FST_PWB_SWAGGER_ORDER'
   | 'FST_PWB_DUPLICATE_SCHEME'
+  | 'FST_PWB_TOKEN_STORE'
+  | 'FST_PWB_TOKEN_STORE_TIMEOUT'
   | 'FST_PWB_KEY_SET'
   | 'FST_PWB_KEYS_UNAVAILABLE'
 

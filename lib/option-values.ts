@@ -21,6 +21,15 @@ export function integerOption (name: string, value: unknown, fallback: number, m
   return value
 }
 
+/** `value` when it is an absolute URL path (RFC 3986 unreserved characters and `/`), `fallback` when undefined. */
+export function pathOption (name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(value)) {
+    throw new InvalidOptionError(name, `expected an absolute path such as "${fallback}", got ${describe(value)}`)
+  }
+  return value
+}
+
 /** Levenshtein distance, for "did you mean" (names are short). */
 function distance (a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j)

@@ -4,12 +4,14 @@
  */
 import { availableParallelism } from 'node:os'
 import { httpUrl, resolveKeys, type KeyOptions } from './access-token/key-options.js'
+import { resolveLegacyVerifiers } from './endpoint/hash-schemes.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
 import { InvalidOptionError } from './errors.js'
-import { describe, integerOption as int, unknownKeys } from './option-values.js'
+import { describe, integerOption as int, pathOption, unknownKeys } from './option-values.js'
 import { isScopeToken } from './scopes.js'
-import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
+import { resolveSessionOptions, type SessionOptions } from './sessions/session-options.js'
+import type { FastifyPasswordBearerOptions, LoadUser, PasswordVerifier, UserStore } from './types.js'
 
 /** What the token format needs: the keys, and the claims every token must carry. */
 export interface FormatOptions extends KeyOptions {
@@ -50,10 +52,13 @@ export interface EndpointOptions extends SharedOptions {
   passwordMaxLength: number
   usernameMaxLength: number
   hash: Required<HashOptions>
+  legacyVerifiers: readonly PasswordVerifier[]
   maxConcurrentHashes: number
   maxQueuedHashes: number
   tokenBodyLimit: number
   rateLimit: ResolvedRateLimit | false
+  /** Refresh tokens and revocation; undefined when both are off. */
+  sessions: SessionOptions | undefined
 }
 
 /** What the resource-side hooks need. */
@@ -70,8 +75,9 @@ export type ResolvedOptions = FormatOptions & Omit<EndpointOptions, 'users'> & R
 /** Every top-level option name. */
 export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
-  'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'maxConcurrentHashes', 'maxQueuedHashes',
+  'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'legacyVerifiers', 'maxConcurrentHashes', 'maxQueuedHashes',
   'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit',
+  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout',
   'keys', 'remoteKeys', 'resource'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
@@ -126,6 +132,16 @@ function checkUsers (users: unknown): asserts users is UserStore {
   }
 }
 
+/** Verify-only: no sessions (refresh tokens and revocation belong to the issuer's token route). */
+function noSessions (options: FastifyPasswordBearerOptions): undefined {
+  for (const name of ['refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout'] as const) {
+    if (options[name] !== undefined) {
+      throw new InvalidOptionError(name, 'belongs to the issuer: a verify-only service (no users) has no token route, no refresh tokens and no revocation route; remove it')
+    }
+  }
+  return undefined
+}
+
 /** Verify-only: the issuer's token endpoint, from `tokenUrl` (an absolute URL) or the issuer's URL. */
 function remoteTokenUrlOf (tokenUrl: unknown, given: unknown, issuer: string): string {
   const url = httpUrl(given === undefined ? undefined : tokenUrl)
@@ -150,11 +166,8 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     throw new InvalidOptionError('loadUser', 'expected a function (claims, request) returning the user or null')
   }
 
-  const tokenUrl = options.tokenUrl ?? DEFAULTS.tokenUrl
+  const tokenUrl = verifyOnly ? options.tokenUrl ?? DEFAULTS.tokenUrl : pathOption('tokenUrl', options.tokenUrl, DEFAULTS.tokenUrl)
   const remoteTokenUrl = verifyOnly ? remoteTokenUrlOf(tokenUrl, options.tokenUrl, issuer) : undefined
-  if (!verifyOnly && (typeof tokenUrl !== 'string' || !/^\/[A-Za-z0-9\-._~/]*$/.test(tokenUrl))) {
-    throw new InvalidOptionError('tokenUrl', `expected an absolute path such as "/token", got ${describe(tokenUrl)}`)
-  }
   const resource = options.resource === undefined ? undefined : httpUrl(options.resource)
   if (resource === undefined && (options.resource !== undefined || verifyOnly)) {
     throw new InvalidOptionError('resource', `expected this API's URL (its RFC 9728 resource identifier, e.g. "https://api.example.com")${verifyOnly ? ', required in a verify-only service' : ''}, got ${describe(options.resource)}`)
@@ -201,12 +214,14 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
       timeCost: int('hash.timeCost', hash.timeCost, DEFAULT_HASH_OPTIONS.timeCost, 1, 100),
       parallelism: int('hash.parallelism', hash.parallelism, DEFAULT_HASH_OPTIONS.parallelism, 1, 64)
     },
+    legacyVerifiers: resolveLegacyVerifiers(options.legacyVerifiers),
     maxConcurrentHashes: int('maxConcurrentHashes', options.maxConcurrentHashes, DEFAULTS.maxConcurrentHashes, 1, 1024),
     maxQueuedHashes: int('maxQueuedHashes', options.maxQueuedHashes, DEFAULTS.maxQueuedHashes, 0, 100_000),
     userLookupTimeout: int('userLookupTimeout', options.userLookupTimeout, DEFAULTS.userLookupTimeout, 1, 600_000),
     tokenBodyLimit: int('tokenBodyLimit', options.tokenBodyLimit, DEFAULTS.tokenBodyLimit, 256, 1_048_576),
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
     verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
-    rateLimit: resolveRateLimit(options.rateLimit)
+    rateLimit: resolveRateLimit(options.rateLimit),
+    sessions: verifyOnly ? noSessions(options) : resolveSessionOptions(options, tokenUrl)
   }
 }

@@ -9,7 +9,7 @@ import { createKeySource } from './access-token/key-source.js'
 import { MetadataRoutes } from './discovery/authorization-server.js'
 import { registerDiscovery } from './discovery/routes.js'
 import { Limiter } from './endpoint/limiter.js'
-import { createDummyHash } from './endpoint/password-hash.js'
+import { prepareHashSchemes } from './endpoint/hash-schemes.js'
 import { tokenRoute } from './endpoint/route.js'
 import { requestLogSerializers } from './log.js'
 import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/document.js'
@@ -18,6 +18,8 @@ import { resolveOptions } from './options.js'
 import { createAuthenticators } from './resource/hooks.js'
 import { markNoStore } from './resource/no-store.js'
 import { createTokenReader } from './resource/verified-tokens.js'
+import { refusingRevoked } from './sessions/revocation-view.js'
+import { openSessions, revokeUserSessions } from './sessions/wiring.js'
 import { Deadlines } from './stores/deadlines.js'
 import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
 
@@ -29,6 +31,11 @@ declare module 'fastify' {
     authenticateOptional: AuthenticateHook
     /** Requires a valid token that carries every named scope (403 `insufficient_scope` otherwise). */
     requireScopes: (...scopes: string[]) => AuthenticateHook
+    /**
+     * Ends every session of a user: their refresh tokens die, and every access token issued to
+     * them until now is refused. Only with `refreshTokens` or `revocation` on.
+     */
+    revokeUserSessions: (userId: string) => Promise<void>
   }
   interface FastifyRequest {
     /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
@@ -46,6 +53,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
   // @fastify/swagger must be registered first: it only documents the routes registered after it.
   const openapi = hasSwagger(fastify)
+  // Refresh tokens and revocation (docs/sessions.md); undefined, and no work at all, when off.
+  const sessions = await openSessions(fastify, options)
   // The routes that name themselves in the RFC 8414 metadata (config.oauthMetadata), from here on.
   const metadata = new MetadataRoutes()
   fastify.addHook('onRoute', function oauthMetadataRoute (routeOptions) { metadata.seen(routeOptions) })
@@ -53,15 +62,17 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
   // local to it and never touch the app's other routes. None in a verify-only service.
   if (format !== undefined && users !== undefined) {
+    const endpoint = { ...options, users }
     await fastify.register(async function passwordBearerToken (child) {
       await tokenRoute(child, {
-        options: { ...options, users },
+        options: endpoint,
         openapi,
         format,
+        sessions,
         login: {
           users,
           limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
-          dummyHash: await createDummyHash(options.hash),
+          schemes: await prepareHashSchemes(endpoint, fastify.log),
           hash: options.hash,
           deadlines: storeDeadlines
         }
@@ -70,17 +81,19 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   }
   const resourceMetadata = await registerDiscovery(fastify, { options, openapi, metadata })
 
+  const readToken = createTokenReader(verifier, options.verifyCacheSize, undefined, keys)
   const hooks = createAuthenticators({
     realm: options.realm,
     resourceMetadata,
     knownScopes: options.knownScopes,
     loadUser: options.loadUser,
-    readToken: createTokenReader(verifier, options.verifyCacheSize, undefined, keys),
+    readToken: sessions === undefined ? readToken : refusingRevoked(readToken, sessions.view),
     deadlines: storeDeadlines
   })
   fastify.decorate('authenticate', hooks.authenticate)
   fastify.decorate('authenticateOptional', hooks.authenticateOptional)
   fastify.decorate('requireScopes', hooks.requireScopes)
+  if (sessions !== undefined) fastify.decorate('revokeUserSessions', revokeUserSessions(sessions))
   fastify.decorateRequest('currentUser', null)
   fastify.decorateRequest('accessToken', null)
   // After the decorators: registering twice in one scope fails on them first, with its own error.

@@ -3,6 +3,8 @@ import type { KeySet } from './access-token/key-set.js'
 import type { KeyInput } from './access-token/keys.js'
 import type { HashOptions } from './endpoint/password-hash.js'
 import type { RateLimitOptions } from './endpoint/throttle-options.js'
+import type { RefreshTokenOptions } from './sessions/session-options.js'
+import type { TokenStore } from './stores/token-store.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.
@@ -11,7 +13,10 @@ export interface StoredUser {
   /** Stable identifier; becomes the token's `sub` claim. */
   id: string
   username: string
-  /** An argon2 hash from {@link hashPassword}; `null` for a user who cannot log in with a password. */
+  /**
+   * An argon2 hash from {@link hashPassword} (or argon2-cffi, pwdlib, ...), a hash one of the
+   * `legacyVerifiers` reads, or `null` for a user who cannot log in with a password.
+   */
   passwordHash: string | null
   /** A disabled user cannot log in, and (with `loadUser`) their tokens stop working at once. */
   disabled?: boolean
@@ -24,10 +29,42 @@ export interface UserStore {
   /** Looks a user up by the exact username submitted to the token route. */
   findByUsername (username: string): Promise<StoredUser | null | undefined> | StoredUser | null | undefined
   /**
-   * Optional: stores a fresh hash when a user logs in with a hash made with weaker argon2
-   * parameters than the current ones.
+   * Optional: stores a fresh argon2id hash when a user logs in with a hash made with other argon2
+   * parameters than the current ones, or with a legacy hash (see `legacyVerifiers`). A failure is
+   * logged and the login still succeeds.
    */
   updatePasswordHash? (user: StoredUser, passwordHash: string): Promise<void> | void
+}
+
+/**
+ * Reads password hashes of one format other than argon2 (bcrypt, scrypt, PBKDF2, ...), so that the
+ * users of a table filled by another library can log in; pass it in the `legacyVerifiers` option.
+ * Each login verifies once per format (the user's hash in its own format, a dummy in each other),
+ * so that no format, and no missing user, answers in a time of its own.
+ *
+ * @example
+ * const verifier: PasswordVerifier = {
+ *   name: 'pbkdf2_sha256',
+ *   recognizes: (hash) => hash.startsWith('pbkdf2_sha256$'),
+ *   verify: (hash, password) => checkDjangoHash(hash, password),
+ *   dummyHash: () => makeDjangoHash(randomBytes(16).toString('hex'))
+ * }
+ */
+export interface PasswordVerifier {
+  /** The format's name, in logs (1 to 32 of `A-Za-z0-9._-`, not `argon2`). */
+  readonly name: string
+  /** True when `hash` is in this format. Asked only about stored hashes that are not argon2. */
+  recognizes (hash: string): boolean
+  /**
+   * Whether `password` matches `hash`; only `true` is a match. Compare secrets in constant time
+   * (`crypto.timingSafeEqual`). A throw or rejection is logged as `FST_PWB_VERIFIER` (500).
+   */
+  verify (hash: string, password: string): Promise<boolean> | boolean
+  /**
+   * A hash of a random password in this format, with the cost of the table's hashes: called once at
+   * registration, and verified against at every login whose user has no hash of this format.
+   */
+  dummyHash (): Promise<string> | string
 }
 
 /**
@@ -168,6 +205,12 @@ export interface FastifyPasswordBearerOptions {
   /** argon2id parameters for new hashes and re-hashing. @default OWASP baseline (19 MiB, t=2, p=1) */
   hash?: HashOptions
   /**
+   * Verifiers of hashes that are not argon2 (at most 8), for a users table brought from another
+   * library: `[bcryptVerifier()]`, or your own {@link PasswordVerifier}. A user who logs in with
+   * one gets an argon2id hash through `users.updatePasswordHash`. @default []
+   */
+  legacyVerifiers?: PasswordVerifier[]
+  /**
    * Password verifications running at once.
    * @default min(CPU cores - 1, UV_THREADPOOL_SIZE - 1), at least 1 (1 on a 2-core machine)
    */
@@ -188,4 +231,22 @@ export interface FastifyPasswordBearerOptions {
    * @default { username: { max: 10, timeWindow: 900_000 }, address: { max: 100, timeWindow: 300_000 }, maxLockout: 3_600_000 }
    */
   rateLimit?: RateLimitOptions | false
+  /**
+   * Refresh tokens (RFC 6749 §6) with rotation and reuse detection: `true` for the default
+   * lifetimes, or `{ absoluteTtl, idleTtl }` in seconds. Turns revocation on too. See docs/sessions.md.
+   * @default false
+   */
+  refreshTokens?: boolean | RefreshTokenOptions
+  /**
+   * The revocation route (RFC 7009), `app.revokeUserSessions(userId)`, and refusing revoked access
+   * tokens in `authenticate`. On with `refreshTokens`; `true` turns it on alone.
+   * @default false, or true with refreshTokens
+   */
+  revocation?: boolean
+  /** Path of the revocation route, relative to the route prefix like `tokenUrl`. @default '/revoke' */
+  revokeUrl?: string
+  /** Where refresh-token families and revocations live. @default a new MemoryTokenStore() */
+  tokenStore?: TokenStore
+  /** Milliseconds a `tokenStore` call may take before the request gets 503. @default 2000 */
+  tokenStoreTimeout?: number
 }

@@ -143,3 +143,16 @@ t.test('a route with config.oauthMetadata is listed in the metadata (how the rev
   t.equal(metadata.revocation_endpoint, `${ISSUER}/revoke`)
   t.same(metadata.revocation_endpoint_auth_methods_supported, ['none'])
 })
+
+t.test('with refresh tokens on, the metadata lists the refresh grant and the revocation endpoint', async (t) => {
+  const { app } = await buildApp({ issuer: ISSUER, refreshTokens: true, revokeUrl: '/logout' })
+  t.teardown(() => app.close())
+  const metadata = (await app.inject({ url: '/.well-known/oauth-authorization-server' })).json()
+  t.same(metadata.grant_types_supported, ['password', 'refresh_token'])
+  t.equal(metadata.revocation_endpoint, `${ISSUER}/logout`)
+  t.same(metadata.revocation_endpoint_auth_methods_supported, ['none'])
+  const plain = await buildApp({ issuer: ISSUER })
+  t.teardown(() => plain.app.close())
+  const without = (await plain.app.inject({ url: '/.well-known/oauth-authorization-server' })).json()
+  t.notOk('revocation_endpoint' in without, 'no revocation route, no revocation_endpoint')
+})

@@ -174,20 +174,22 @@ t.test('the OpenAPI document is valid, has the oauth2 password scheme, and docum
   await t.resolves(SwaggerParser.validate(structuredClone(doc)))
 
   t.equal(doc.info.title, 'fastify-password-bearer example')
-  t.same(doc.components.securitySchemes.OAuth2PasswordBearer.flows.password, { tokenUrl: '/token', scopes: SCOPES })
+  t.same(doc.components.securitySchemes.OAuth2PasswordBearer.flows.password, { tokenUrl: '/token', refreshUrl: '/token', scopes: SCOPES })
   const security = (path: string, method: string): unknown => doc.paths[path][method].security
   t.same(security('/protected', 'get'), [{ OAuth2PasswordBearer: [] }])
   t.same(security('/users/me', 'get'), [{ OAuth2PasswordBearer: [] }])
   t.same(security('/items', 'get'), [{ OAuth2PasswordBearer: ['items:read'] }])
   t.same(security('/items', 'post'), [{ OAuth2PasswordBearer: ['items:write'] }])
   t.same(security('/hello', 'get'), [{ OAuth2PasswordBearer: [] }, {}], 'optional auth: anonymous allowed')
+  t.same(security('/users/me/sessions', 'delete'), [{ OAuth2PasswordBearer: [] }])
+  t.notOk(doc.paths['/revoke'].post.security, 'the revocation route takes the token in its form')
   t.notOk(doc.paths['/'], 'the redirect is hidden')
 
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, { tags?: string[], summary?: string, responses: Record<string, unknown> }>>)) {
     for (const [method, op] of Object.entries(methods)) {
       t.ok(op.tags !== undefined && op.tags.length > 0, `${method} ${path} has tags`)
       t.ok(typeof op.summary === 'string' && op.summary.length > 0, `${method} ${path} has a summary`)
-      t.ok(op.responses['200'] ?? op.responses['201'], `${method} ${path} documents its success response`)
+      t.ok(op.responses['200'] ?? op.responses['201'] ?? op.responses['204'], `${method} ${path} documents its success response`)
     }
   }
   const me = doc.paths['/users/me'].get.responses['200'].content['application/json'].schema

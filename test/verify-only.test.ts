@@ -201,7 +201,9 @@ t.test('verify-only options are checked at registration', async (t) => {
     ['remoteKeys.jwksUri', { remoteKeys: { jwksUri: 'ftp://a.example/jwks' }, issuer: 'https://a.example', resource: 'https://r.example' }],
     ['remoteKeys.metadataUrl', { remoteKeys: { metadataUrl: 'https://user:pw@a.example/m' }, issuer: 'https://a.example', resource: 'https://r.example' }],
     ['remoteKeys.cooldown', { remoteKeys: { cooldown: -1 }, issuer: 'https://a.example', resource: 'https://r.example' }],
-    ['remoteKeys.jwksUrl', { remoteKeys: { jwksUrl: 'https://a.example/jwks' }, issuer: 'https://a.example', resource: 'https://r.example' }]
+    ['remoteKeys.jwksUrl', { remoteKeys: { jwksUrl: 'https://a.example/jwks' }, issuer: 'https://a.example', resource: 'https://r.example' }],
+    ['refreshTokens', { remoteKeys: {}, issuer: 'https://a.example', resource: 'https://r.example', refreshTokens: true }],
+    ['revocation', { remoteKeys: {}, issuer: 'https://a.example', resource: 'https://r.example', revocation: true }]
   ]
   for (const [option, options] of cases) {
     const app = Fastify()

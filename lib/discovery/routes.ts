@@ -4,7 +4,7 @@
  * metadata (with `resource`), which in a verify-only service also carries the OpenAPI scheme.
  */
 import type { FastifyContextConfig, FastifyInstance } from 'fastify'
-import { addSecurityScheme } from '../openapi/scheme.js'
+import { addIssuerScheme } from '../openapi/scheme.js'
 import type { ResolvedOptions } from '../options.js'
 import { authorizationServerRoute, type MetadataRoutes } from './authorization-server.js'
 import { jwksRoute } from './jwks-route.js'
@@ -30,7 +30,7 @@ export async function registerDiscovery (fastify: FastifyInstance, { options, op
     if (resource !== undefined) {
       // Without a token route of its own, a verify-only service publishes the scheme (whose
       // tokenUrl is the issuer's) through this route.
-      const config = verifyOnly && openapi ? { swaggerTransform: addSecurityScheme(options, options.remoteTokenUrl) } : {}
+      const config = verifyOnly && openapi ? { swaggerTransform: addIssuerScheme(options, options.remoteTokenUrl as string) } : {}
       protectedResourceRoute(child, { resource, issuerUrl, scopes: options.scopes, config: config as FastifyContextConfig })
     }
   })

@@ -5,12 +5,16 @@
 import type { FastifyRequest } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import type { AccessTokenFormat } from '../access-token/format.js'
+import { OAuthError } from '../errors.js'
+import type { Sessions } from '../sessions/sessions.js'
 
 /** RFC 6749 §5.1 success body. */
 export interface TokenResponse {
   access_token: string
   token_type: 'Bearer'
   expires_in: number
+  /** With `refreshTokens` on: the token to send with `grant_type=refresh_token`. */
+  refresh_token?: string
   scope: string
 }
 
@@ -25,13 +29,31 @@ export interface IssueOptions {
   /** Lifetime in seconds. */
   accessTokenTtl: number
   clientId: string
+  /** Refresh tokens and revocation, when on. */
+  sessions?: Sessions | undefined
 }
 
-export type IssueToken = (request: FastifyRequest, user: Grantee, scopes: readonly string[]) => TokenResponse
+/**
+ * Issues an access token for `user` with `scopes`. With refresh tokens on, a login (no
+ * `refreshToken`) starts a family and answers its first refresh token; a refresh passes the
+ * rotated token it answers with.
+ */
+export type IssueToken = (request: FastifyRequest, user: Grantee, scopes: readonly string[], refreshToken?: string) => Promise<TokenResponse>
 
 /** The issuer of one plugin instance: signs a token for `user` with `scopes` and logs it. */
-export function createIssuer ({ format, accessTokenTtl, clientId }: IssueOptions): IssueToken {
-  return function issueToken (request, user, scopes) {
+export function createIssuer ({ format, accessTokenTtl, clientId, sessions }: IssueOptions): IssueToken {
+  return async function issueToken (request, user, scopes, refreshToken) {
+    let grant: string | undefined
+    if (sessions !== undefined) {
+      await sessions.beforeIssuing(user.id)
+      if (sessions.refresh !== undefined) {
+        grant = refreshToken === undefined ? 'password' : 'refresh_token'
+        refreshToken ??= await sessions.startFamily(user, scopes, clientId)
+        if (refreshToken === undefined) {
+          throw new OAuthError('invalid_grant', 'The user\'s sessions were ended during this login: log in again', {}, { reason: 'sessions_ended', userId: user.id })
+        }
+      }
+    }
     const iat = Math.floor(Date.now() / 1000)
     const scope = scopes.join(' ')
     const accessToken = format.sign({
@@ -43,7 +65,9 @@ export function createIssuer ({ format, accessTokenTtl, clientId }: IssueOptions
       scope,
       preferred_username: user.username
     })
-    request.log.info({ event: 'login', outcome: 'success', userId: user.id, scope }, 'access token issued')
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: accessTokenTtl, scope }
+    request.log.info({ event: 'login', outcome: 'success', ...(grant !== undefined ? { grant } : {}), userId: user.id, scope }, 'access token issued')
+    return refreshToken === undefined
+      ? { access_token: accessToken, token_type: 'Bearer', expires_in: accessTokenTtl, scope }
+      : { access_token: accessToken, token_type: 'Bearer', expires_in: accessTokenTtl, refresh_token: refreshToken, scope }
   }
 }

@@ -28,6 +28,15 @@ function resolve (options: HashOptions | undefined): Required<HashOptions> {
 }
 
 /**
+ * Writes the parameters in the order of the reference implementation (`m=..,t=..,p=..`), which
+ * argon2-cffi — under pwdlib and passlib — requires: a Python app that shares the users table
+ * verifies the plugin's hashes too. argon2 writes them in alphabetical order, and reads either.
+ */
+function referenceOrder (hash: string): string {
+  return hash.replace(/^(\$argon2id\$v=\d+\$)m=(\d+),p=(\d+),t=(\d+)\$/, '$1m=$2,t=$4,p=$3$$')
+}
+
+/**
  * Hashes a password with argon2id, for apps that create users or change passwords.
  *
  * @example
@@ -35,7 +44,7 @@ function resolve (options: HashOptions | undefined): Required<HashOptions> {
  */
 export async function hashPassword (password: string, options?: HashOptions): Promise<string> {
   if (typeof password !== 'string' || password.length === 0) throw new InvalidPasswordError()
-  return argon2.hash(password, { ...resolve(options), type: argon2.argon2id })
+  return referenceOrder(await argon2.hash(password, { ...resolve(options), type: argon2.argon2id }))
 }
 
 /** True when `hash` looks like a PHC-format argon2 hash that argon2.verify can read. */

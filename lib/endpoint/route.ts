@@ -6,16 +6,20 @@ import formbody from '@fastify/formbody'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyContextConfig, FastifyError, FastifyInstance, FastifySchema, FastifyReply, FastifyRequest } from 'fastify'
 import type { AccessTokenFormat } from '../access-token/format.js'
-import { OAuthError, RETRY_AFTER, UserStoreTimeoutError } from '../errors.js'
+import { OAuthError, RETRY_AFTER, TokenStoreError, TokenStoreTimeoutError, UserStoreTimeoutError } from '../errors.js'
 import { serializeRequest } from '../log.js'
 import { addSecurityScheme } from '../openapi/scheme.js'
+import { revocationRouteSchema } from '../openapi/revocation-route-schema.js'
 import { tokenRouteSchema } from '../openapi/token-route-schema.js'
 import type { EndpointOptions } from '../options.js'
+import type { Sessions } from '../sessions/sessions.js'
 import type { LoginDeps } from './credentials.js'
 import type { Grant } from './grants/grant.js'
 import { createPasswordGrant } from './grants/password.js'
+import { createRefreshGrant } from './grants/refresh.js'
 import { createIssuer, type TokenResponse } from './issue.js'
 import { checkBodyEncoding, parseTokenRequest } from './request.js'
+import { createRevocation } from './revocation.js'
 import { createThrottle } from './throttle.js'
 
 /** What the token route needs from the plugin. */
@@ -25,6 +29,8 @@ export interface TokenRouteDeps {
   format: AccessTokenFormat
   /** Whether @fastify/swagger is registered (the scheme is then published through this route). */
   openapi: boolean
+  /** Refresh tokens and revocation, when on. */
+  sessions: Sessions | undefined
 }
 
 const SERVER_ERROR_DESCRIPTION = 'The server could not process the token request; try again later'
@@ -35,9 +41,10 @@ const SERVER_ERROR_DESCRIPTION = 'The server could not process the token request
  */
 function logRefusal (request: FastifyRequest, err: OAuthError): void {
   const outcome = err.error === 'slow_down' ? 'lockout' : err.statusCode >= 500 ? 'error' : 'failure'
-  const fields = { event: 'login', outcome, reason: err.error, ...err.audit }
-  if (outcome === 'failure' || (outcome === 'lockout' && err.audit.started !== true)) request.log.info(fields, 'token request refused')
-  else request.log.warn(fields, 'token request refused')
+  const fields = { event: auditEvent(request), outcome, reason: err.error, ...err.audit }
+  const message = `${endpointOf(request)} request refused`
+  if (outcome === 'failure' || (outcome === 'lockout' && err.audit.started !== true)) request.log.info(fields, message)
+  else request.log.warn(fields, message)
 }
 
 function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
@@ -45,9 +52,9 @@ function sendOAuthError (reply: FastifyReply, err: OAuthError): FastifyReply {
   return reply.send({ error: err.error, error_description: err.message })
 }
 
-function sendMethodNotAllowed (reply: FastifyReply): FastifyReply {
+function sendMethodNotAllowed (reply: FastifyReply, endpoint = 'token'): FastifyReply {
   reply.code(405).header('allow', 'POST')
-  return reply.send({ error: 'invalid_request', error_description: 'The token endpoint accepts POST only' })
+  return reply.send({ error: 'invalid_request', error_description: `The ${endpoint} endpoint accepts POST only` })
 }
 
 /** An error thrown inside the token route's own handler that is not an {@link OAuthError}. */
@@ -73,14 +80,14 @@ function handleError (this: FastifyInstance, error: FastifyError | OAuthError, r
   if (!isBodyError(code)) throw error
   if (request.method !== 'POST') {
     // A body-carrying method (QUERY) can fail in body parsing before its 405 handler runs.
-    return sendMethodNotAllowed(reply)
+    return sendMethodNotAllowed(reply, endpointOf(request))
   }
   const description = code === 'FST_ERR_CTP_BODY_TOO_LARGE'
     ? 'The request body is too large'
     : code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
       ? 'Send the token request as application/x-www-form-urlencoded'
       : 'The request body could not be read as application/x-www-form-urlencoded'
-  request.log.info({ event: 'login', outcome: 'failure', reason: 'invalid_request', code }, 'unreadable token request')
+  request.log.info({ event: auditEvent(request), outcome: 'failure', reason: 'invalid_request', code }, `unreadable ${endpointOf(request)} request`)
   return sendOAuthError(reply, new OAuthError('invalid_request', description))
 }
 
@@ -102,13 +109,28 @@ function serialize (data: unknown): string {
   return JSON.stringify(data)
 }
 
+/** Which endpoint of this context a request is for, from its route's config. */
+function endpointOf (request: FastifyRequest): string {
+  return (request.routeOptions.config as { endpoint?: string }).endpoint ?? 'token'
+}
+
+/** The audit event of a request: `login` on the token route, `revocation` on the revocation route. */
+function auditEvent (request: FastifyRequest): string {
+  const endpoint = endpointOf(request)
+  return endpoint === 'token' ? 'login' : endpoint
+}
+
 /** A fault of the route's own work (a user store that failed, a bug): 503 or 500, no internals. */
 function sendFault (request: FastifyRequest, reply: FastifyReply, fault: unknown): FastifyReply {
+  if (fault instanceof TokenStoreError || fault instanceof TokenStoreTimeoutError) {
+    request.log.error({ event: auditEvent(request), outcome: 'error', code: fault.code, err: fault }, 'the token store failed')
+    return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The session store is not answering: retry after the Retry-After delay', { 'retry-after': RETRY_AFTER.storeDown }))
+  }
   if (fault instanceof UserStoreTimeoutError) {
     request.log.error({ event: 'login', outcome: 'error', code: fault.code }, 'user store timed out during login')
     return sendOAuthError(reply, new OAuthError('temporarily_unavailable', 'The user store is not answering: retry after the Retry-After delay', { 'retry-after': RETRY_AFTER.storeDown }))
   }
-  request.log.error({ event: 'login', outcome: 'error', code: (fault as { code?: unknown }).code, err: fault }, 'token request failed')
+  request.log.error({ event: auditEvent(request), outcome: 'error', code: (fault as { code?: unknown }).code, err: fault }, `${endpointOf(request)} request failed`)
   return reply.code(500).send({ error: 'server_error', error_description: SERVER_ERROR_DESCRIPTION })
 }
 
@@ -129,17 +151,20 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     return payload
   })
 
-  const issue = createIssuer({ format, accessTokenTtl: options.accessTokenTtl, clientId: options.clientId })
+  const { sessions } = deps
+  const issue = createIssuer({ format, accessTokenTtl: options.accessTokenTtl, clientId: options.clientId, sessions })
   const grants = new Map<string, Grant<unknown>>()
   for (const grant of [
-    createPasswordGrant({ limits: options, login, throttle, knownScopes: options.knownScopes, issue })
+    createPasswordGrant({ limits: options, login, throttle, knownScopes: options.knownScopes, issue }),
+    ...(sessions?.refresh !== undefined
+      ? [createRefreshGrant({ sessions, idleTtl: sessions.refresh.idleTtl, users: login.users, deadlines: login.deadlines, throttle, knownScopes: options.knownScopes, issue })]
+      : [])
   ] as Array<Grant<unknown>>) grants.set(grant.type, grant)
 
   const passthrough = () => serialize
-
-  child.route({
+  // What every POST route of this context shares.
+  const post = {
     method: 'POST',
-    url: options.tokenUrl,
     bodyLimit: options.tokenBodyLimit,
     logSerializers: { req: serializeRequest },
     // Throttled per client address before the body is read.
@@ -148,12 +173,17 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
       checkBodyEncoding(request.headers['content-encoding'], request.headers['content-type'])
       return payload
     },
-    schema: tokenRouteSchema(options),
-    // The schema documents the route; the grants validate by RFC 6749's rules, not by the app's AJV.
+    // The schema documents the route; the handler validates by the RFC's rules, not by the app's AJV.
     validatorCompiler: () => () => true,
-    serializerCompiler: passthrough,
+    serializerCompiler: passthrough
+  } as const
+
+  child.route({
+    ...post,
+    url: options.tokenUrl,
+    schema: tokenRouteSchema(options, sessions?.refresh !== undefined),
     config: {
-      ...(deps.openapi ? { swaggerTransform: addSecurityScheme(options) } : {}),
+      ...(deps.openapi ? { swaggerTransform: addSecurityScheme(options, sessions?.refresh !== undefined) } : {}),
       // Read by the RFC 8414 metadata (lib/discovery/): the grants are those registered above.
       // Public clients only: a client secret is refused (request.ts).
       oauthMetadata: { endpoint: 'token_endpoint', grant_types_supported: [...grants.keys()], token_endpoint_auth_methods_supported: ['none'] }
@@ -169,14 +199,41 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
       }
     }
   })
+  notAllowed(child, options.tokenUrl, 'token', passthrough)
 
+  if (sessions !== undefined) {
+    const revoke = createRevocation({ sessions, format, realm: options.realm })
+    child.route({
+      ...post,
+      url: sessions.revokeUrl,
+      schema: revocationRouteSchema(),
+      config: {
+        endpoint: 'revocation',
+        // RFC 8414 metadata (lib/discovery/): public clients only, as on the token route.
+        oauthMetadata: { endpoint: 'revocation_endpoint', revocation_endpoint_auth_methods_supported: ['none'] }
+      } as FastifyContextConfig,
+      handler: async (request, reply) => {
+        try {
+          await revoke(request)
+        } catch (err) {
+          throw err instanceof OAuthError ? err : new HandlerFault(err)
+        }
+        return reply.code(200).send()
+      }
+    })
+    notAllowed(child, sessions.revokeUrl, 'revocation', passthrough)
+  }
+}
+
+/** Every other method Fastify routes at `url` (HEAD comes with GET) answers 405, so none falls through to a 404. */
+function notAllowed (child: FastifyInstance, url: string, endpoint: string, serializerCompiler: () => typeof serialize): void {
   child.route({
-    // Every other method Fastify routes (HEAD comes with GET), so none falls through to a 404.
     method: child.supportedMethods.filter((m) => m !== 'POST' && m !== 'HEAD'),
-    url: options.tokenUrl,
+    url,
     logSerializers: { req: serializeRequest },
     schema: { hide: true } as FastifySchema,
-    serializerCompiler: passthrough,
-    handler: async (_request, reply) => sendMethodNotAllowed(reply)
+    serializerCompiler,
+    config: { endpoint } as FastifyContextConfig,
+    handler: async (_request, reply) => sendMethodNotAllowed(reply, endpoint)
   })
 }

@@ -6,12 +6,25 @@ import type { Deadlines } from './deadlines.js'
 import { UserStoreError, UserStoreTimeoutError } from '../errors.js'
 import type { StoredUser } from '../types.js'
 
+/** The coded errors of one kind of store: for a throw or rejection, and for a timeout. */
+export interface StoreErrors {
+  failed (cause: unknown): Error & { code: string }
+  timedOut (ms: number): Error & { code: string }
+}
+
+/** The user store's: `FST_PWB_USER_STORE` and `FST_PWB_USER_STORE_TIMEOUT`. */
+const USER_STORE_ERRORS: StoreErrors = {
+  failed: (cause) => storeError(cause),
+  timedOut: (ms) => new UserStoreTimeoutError(ms)
+}
+
 /**
  * Calls into the store and awaits its answer until the deadline in `deadlines`. A throw or
- * rejection becomes `FST_PWB_USER_STORE`, a timeout `FST_PWB_USER_STORE_TIMEOUT`; the original
- * error is kept as `cause` for the logs. The promise form of {@link awaitStore}, for the token route.
+ * rejection becomes `FST_PWB_USER_STORE`, a timeout `FST_PWB_USER_STORE_TIMEOUT` (or the codes of
+ * `errors`); the original error is kept as `cause` for the logs. The promise form of
+ * {@link awaitStore}, for the token route.
  */
-export function callStore<T> (call: () => T | PromiseLike<T>, deadlines: Deadlines): Promise<T> {
+export function callStore<T> (call: () => T | PromiseLike<T>, deadlines: Deadlines, errors: StoreErrors = USER_STORE_ERRORS): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let result: T | PromiseLike<T>
     try {
@@ -21,10 +34,10 @@ export function callStore<T> (call: () => T | PromiseLike<T>, deadlines: Deadlin
         return
       }
     } catch (cause) {
-      reject(storeError(cause)) // a throw, or a `then` getter that throws
+      reject(errors.failed(cause)) // a throw, or a `then` getter that throws
       return
     }
-    awaitStore(result, deadlines, resolve, reject)
+    awaitStore(result, deadlines, resolve, reject, errors)
   })
 }
 
@@ -38,20 +51,21 @@ export function awaitStore<T> (
   pending: PromiseLike<T>,
   deadlines: Deadlines,
   onValue: (value: T) => void,
-  onError: (err: Error & { code?: string }) => void
+  onError: (err: Error & { code?: string }) => void,
+  errors: StoreErrors = USER_STORE_ERRORS
 ): void {
   // The wait is the only state: whichever ends it first (the store's answer or the deadline)
   // settles, and `end()` tells any later one that it came too late.
-  const wait = deadlines.start(() => { onError(new UserStoreTimeoutError(deadlines.ms)) })
+  const wait = deadlines.start(() => { onError(errors.timedOut(deadlines.ms)) })
   try {
     pending.then((value) => {
       if (deadlines.end(wait)) onValue(value)
     }, (cause: unknown) => {
-      if (deadlines.end(wait)) onError(storeError(cause))
+      if (deadlines.end(wait)) onError(errors.failed(cause))
     })
   } catch (cause) {
     // A thenable whose then() throws.
-    if (deadlines.end(wait)) onError(storeError(cause))
+    if (deadlines.end(wait)) onError(errors.failed(cause))
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * docs/curl.md, executed: every ```sh block runs in bash with real curl against a fresh example
  * server, in order, and each `# -> <status> [text]` line is checked against the response.
- * Shell variables a block assigns (TOKEN=...) are handed to the blocks after it.
+ * Shell variables a block assigns (TOKEN=..., REFRESH=...) are handed to the blocks after it.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -49,8 +49,8 @@ t.test('every command of docs/curl.md gets the documented status', { skip: curlM
   const steps = readSteps(readFileSync(DOC, 'utf8'))
   const checked = steps.filter((step) => step.expect !== null)
   t.ok(checked.length >= 15, `the walkthrough checks ${checked.length} commands`)
-  t.same([...new Set(checked.map((step) => step.expect?.status))].sort(), [200, 201, 400, 401, 403, 405],
-    'it shows success, creation, and every error status')
+  t.same([...new Set(checked.map((step) => step.expect?.status))].sort(), [200, 201, 204, 400, 401, 403, 405],
+    'it shows success, creation, an empty answer, and every error status')
   for (const step of checked) {
     t.equal(step.script.match(/\bcurl\b/g)?.length, 1, `docs/curl.md:${step.line} has one curl command`)
     t.match(step.script, /\bcurl -si\b/, `docs/curl.md:${step.line} prints the status line (curl -si)`)
@@ -73,7 +73,8 @@ t.test('every command of docs/curl.md gets the documented status', { skip: curlM
       continue
     }
     for (const [, name, value] of result.stdout.matchAll(/^@@var ([A-Z_][A-Z0-9_]*)=(.*)$/gm)) {
-      t.match(value, /^[\w-]+\.[\w-]+\.[\w-]+$/, `${where} sets ${name} to an access token`)
+      if (name?.includes('REFRESH') === true) t.match(value, /^[\w-]{67}$/, `${where} sets ${name} to a refresh token`)
+      else t.match(value, /^[\w-]+\.[\w-]+\.[\w-]+$/, `${where} sets ${name} to an access token`)
       vars[name as string] = value as string
     }
     if (step.expect === null) continue

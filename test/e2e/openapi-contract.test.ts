@@ -15,6 +15,7 @@ interface Schema {
   enum?: unknown[]
   format?: string
   properties?: Record<string, Schema>
+  oneOf?: Schema[]
 }
 interface Operation {
   security?: Array<Record<string, string[]>>
@@ -25,7 +26,7 @@ interface OpenApiDocument {
   openapi: string
   servers?: Array<{ url: string }>
   paths: Record<string, Record<string, Operation>>
-  components?: { securitySchemes?: Record<string, { type: string, flows?: { password?: { tokenUrl: string, scopes: Record<string, string> } } }> }
+  components?: { securitySchemes?: Record<string, { type: string, flows?: { password?: { tokenUrl: string, refreshUrl?: string, scopes: Record<string, string> } } }> }
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
@@ -38,11 +39,11 @@ const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
   Object.entries(item).filter(([method]) => METHODS.includes(method)).map(([method, op]) => [method, path, op] as const))
 
 /** The one OAuth2 password-flow scheme the document declares. */
-function passwordScheme (): { name: string, tokenUrl: string, scopes: Record<string, string> } {
+function passwordScheme (): { name: string, tokenUrl: string, refreshUrl?: string, scopes: Record<string, string> } {
   const schemes = Object.entries(doc.components?.securitySchemes ?? {})
     .filter(([, scheme]) => scheme.type === 'oauth2' && scheme.flows?.password !== undefined)
   if (schemes.length !== 1) throw new Error(`expected one oauth2 password scheme, found ${schemes.length}`)
-  const [name, scheme] = schemes[0] as [string, { flows: { password: { tokenUrl: string, scopes: Record<string, string> } } }]
+  const [name, scheme] = schemes[0] as [string, { flows: { password: { tokenUrl: string, refreshUrl?: string, scopes: Record<string, string> } } }]
   return { name, ...scheme.flows.password }
 }
 
@@ -69,7 +70,9 @@ t.test('a client that knows only the document gets a token and uses it', async (
   // RFC 6749 §4.3.2: the form media type; the document must say so.
   const contentType = Object.keys(tokenOperation.requestBody.content)
   t.same(contentType, ['application/x-www-form-urlencoded'], 'the only media type is the form')
-  const schema = tokenOperation.requestBody.content['application/x-www-form-urlencoded']?.schema ?? {}
+  // With several grants the body is one of their forms: the password grant's is the one to log in.
+  const body = tokenOperation.requestBody.content['application/x-www-form-urlencoded']?.schema ?? {}
+  const schema = body.oneOf?.find((form) => form.properties?.grant_type?.enum?.[0] === 'password') ?? body
   const properties = schema.properties ?? {}
 
   // Fill each required field from what the schema says about it: a single enum value, the field of
@@ -113,10 +116,29 @@ t.test('a client that knows only the document gets a token and uses it', async (
   }
 })
 
+t.test('a client that knows only the document refreshes at refreshUrl with the refresh grant\'s form', async (t) => {
+  const scheme = passwordScheme()
+  t.ok(scheme.refreshUrl, 'the password flow has a refreshUrl')
+  const refreshUrl = resolve(scheme.refreshUrl as string)
+  const body = doc.paths[new URL(refreshUrl).pathname]?.post?.requestBody?.content['application/x-www-form-urlencoded']?.schema ?? {}
+  const form = body.oneOf?.find((f) => f.properties?.grant_type?.enum?.[0] === 'refresh_token')
+  t.ok(form, 'the operation at refreshUrl documents the refresh grant')
+  t.same(form?.required, ['grant_type', 'refresh_token'])
+  const login = await fetch(resolve(scheme.tokenUrl), { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: DEMO.alice.username, password: DEMO.alice.password }) })
+  const { refresh_token: refreshToken } = await login.json() as { refresh_token: string }
+  const res = await fetch(refreshUrl, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }) })
+  t.equal(res.status, 200)
+  const refreshed = await res.json() as Record<string, unknown>
+  t.type(refreshed.access_token, 'string')
+  t.type(refreshed.refresh_token, 'string')
+})
+
 t.test('protected operations declare the scheme with their scopes; public ones declare none', async (t) => {
   const scheme = passwordScheme()
   const expected: Record<string, Array<Record<string, string[]>> | undefined> = {
     'post /token': undefined,
+    'post /revoke': undefined,
+    'delete /users/me/sessions': [{ [scheme.name]: [] }],
     'get /protected': [{ [scheme.name]: [] }],
     'get /users/me': [{ [scheme.name]: [] }],
     'get /items': [{ [scheme.name]: ['items:read'] }],

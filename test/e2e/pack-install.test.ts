@@ -230,18 +230,22 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     })
   }
 
+  /** Runs `lines` as a CommonJS script in the CommonJS app; what it prints, parsed as JSON. */
+  async function runInCjsApp (file: string, lines: string[]): Promise<unknown> {
+    writeFileSync(join(cjsDir, file), lines.join('\n'))
+    const { stdout } = await runOk(process.execPath, [file], { cwd: cjsDir, timeout: 30_000 })
+    return JSON.parse(stdout)
+  }
+
   t.test('the ESM and CommonJS entries are the same plugin with the same named exports', async (t) => {
-    const script = [
+    const result = await runInCjsApp('exports.cjs', [
       "const cjs = require('fastify-password-bearer')",
       "import('fastify-password-bearer').then((esm) => {",
       '  const names = (m) => Object.keys(m).filter((k) => k !== "__esModule").sort()',
       '  console.log(JSON.stringify({ cjs: names(cjs), esm: names(esm), esmDefault: typeof esm.default, cjsDefault: typeof cjs.default,',
       "    cjsMeta: cjs.default[Symbol.for('plugin-meta')], esmMeta: esm.default[Symbol.for('plugin-meta')] }))",
       '})'
-    ].join('\n')
-    writeFileSync(join(cjsDir, 'exports.cjs'), script)
-    const { stdout } = await runOk(process.execPath, ['exports.cjs'], { cwd: cjsDir, timeout: 30_000 })
-    const result = JSON.parse(stdout) as { cjs: string[], esm: string[], esmDefault: string, cjsDefault: string, cjsMeta: { name: string }, esmMeta: { name: string } }
+    ]) as { cjs: string[], esm: string[], esmDefault: string, cjsDefault: string, cjsMeta: { name: string }, esmMeta: { name: string } }
     t.same(result.cjs, result.esm, 'same export names from require and import')
     t.ok(result.esm.includes('fastifyPasswordBearer'))
     t.ok(result.esm.includes('hashPassword'))
@@ -249,5 +253,20 @@ t.test('the packed tarball installs into fresh apps outside the repository and w
     t.equal(result.cjsDefault, 'function')
     t.equal(result.esmMeta.name, 'fastify-password-bearer')
     t.equal(result.cjsMeta.name, 'fastify-password-bearer')
+  })
+
+  t.test('bcrypt is an optional peer: not installed with the package, and bcryptVerifier() without it fails registration with FST_PWB_MISSING_PEER', async (t) => {
+    t.same(await runInCjsApp('bcrypt-missing.cjs', [
+      "const Fastify = require('fastify')",
+      'let installed = true',
+      "try { require.resolve('bcrypt') } catch { installed = false }",
+      'async function attempt (pkg) {',
+      '  const app = Fastify()',
+      "  app.register(pkg.default, { secret: 'x'.repeat(32), users: { findByUsername: async () => null }, legacyVerifiers: [pkg.bcryptVerifier()] })",
+      '  return app.ready().then(() => null, (err) => err.code)',
+      '}',
+      "Promise.all([attempt(require('fastify-password-bearer')), import('fastify-password-bearer').then(attempt)])",
+      '  .then(([cjs, esm]) => console.log(JSON.stringify({ installed, cjs, esm })))'
+    ]), { installed: false, cjs: 'FST_PWB_MISSING_PEER', esm: 'FST_PWB_MISSING_PEER' })
   })
 })

@@ -4,10 +4,13 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyPasswordBearer, {
   createKeySet,
   fastifyPasswordBearer as named,
+  bcryptVerifier,
   KeySetError,
   KeysUnavailableError,
   hashPassword,
   InvalidOptionError,
+  MissingPeerError,
+  UnknownHashError,
   UserStoreError,
   UserStoreTimeoutError,
   securityScheme,
@@ -22,9 +25,11 @@ import fastifyPasswordBearer, {
   type PublicJwk,
   type RemoteKeysOptions,
   type AuthenticateHook,
+  type BcryptVerifierOptions,
   type FastifyPasswordBearerOptions,
   type PasswordBearerErrorCode,
   type PasswordBearerUser,
+  type PasswordVerifier,
   type StoredUser,
   type UserStore
 } from '../../lib/index.js'
@@ -142,3 +147,36 @@ function describeError (err: Error): PasswordBearerErrorCode | null {
 }
 // @ts-expect-error UserStoreTimeoutError takes the milliseconds waited, a number
 use(describeError(new UserStoreTimeoutError('2 s')), new InvalidOptionError('secret', 'too short'))
+
+// Legacy hashes: the ready-made bcrypt verifier and one of the app's own, in legacyVerifiers.
+const bcryptOptions: BcryptVerifierOptions = { rounds: 12 }
+const ownVerifier: PasswordVerifier = {
+  name: 'scrypt',
+  recognizes: (stored: string) => stored.startsWith('$scrypt$'),
+  verify: async (stored: string, password: string): Promise<boolean> => stored.length > password.length,
+  dummyHash: () => '$scrypt$dummy'
+}
+const legacyVerifiers: PasswordVerifier[] = [bcryptVerifier(bcryptOptions), bcryptVerifier(), ownVerifier]
+await app.register(fastifyPasswordBearer, { ...options, legacyVerifiers })
+// @ts-expect-error legacyVerifiers is an array
+await app.register(fastifyPasswordBearer, { ...options, legacyVerifiers: bcryptVerifier() })
+// @ts-expect-error a verifier makes its dummy hash
+const incomplete: PasswordVerifier = { name: 'x', recognizes: () => true, verify: () => true }
+// @ts-expect-error the bcrypt cost is a number
+bcryptVerifier({ rounds: '12' })
+use(incomplete)
+const legacyCodes: PasswordBearerErrorCode[] = ['FST_PWB_UNKNOWN_HASH', 'FST_PWB_VERIFIER', 'FST_PWB_MISSING_PEER']
+use(legacyCodes)
+function legacyFault (err: Error): string | null {
+  if (err instanceof UnknownHashError) {
+    const status: 500 = err.statusCode
+    const code: 'FST_PWB_UNKNOWN_HASH' = err.code
+    use(status)
+    return code
+  }
+  // @ts-expect-error a MissingPeerError's code is FST_PWB_MISSING_PEER
+  if (err instanceof MissingPeerError) { const other: 'FST_PWB_VERIFIER' = err.code; use(other) }
+  return null
+}
+// @ts-expect-error UnknownHashError takes the user id and the formats tried
+use(legacyFault(new UnknownHashError('u1')))

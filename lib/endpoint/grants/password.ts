@@ -75,8 +75,8 @@ export function createPasswordGrant (deps: PasswordGrantDeps): Grant<PasswordReq
           ? 'The scope parameter names a scope this server does not know'
           : 'The user holds none of the requested scopes', {}, { userId: user.id })
       }
-      await rehashIfNeeded(login, user, password, request.log)
-      const response = deps.issue(request, user, grant.scopes)
+      await rehashIfNeeded(login, result, password, request.log)
+      const response = await deps.issue(request, user, grant.scopes)
       await throttle?.succeeded(request)
       return response
     }
