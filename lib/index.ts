@@ -15,6 +15,9 @@ export {
   UserStoreTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
+  AlreadyRegisteredError,
+  DecoratorPresentError,
+  BearerTokenError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'
@@ -24,15 +27,24 @@ export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreCons
 export type { OAuth2PasswordScheme } from './openapi/scheme.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
-export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
+export type { PasswordBearerErrorCode, ResourceErrorBody, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
 export type {
   AccessTokenClaims,
   AuthenticateHook,
+  DecoratorKey,
+  DecoratorNames,
   FastifyPasswordBearerOptions,
   LoadedUser,
   LoadUser,
+  PassErrorHook,
+  PasswordBearerInstance,
+  PasswordBearerInstanceDecorators,
+  PasswordBearerNames,
+  PasswordBearerRequest,
+  PasswordBearerRequestDecorators,
   PasswordBearerUser,
+  RequireScopes,
   StoredUser,
   UserStore
 } from './types.js'

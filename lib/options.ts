@@ -7,6 +7,7 @@ import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
 import { InvalidOptionError } from './errors.js'
 import { describe, integerOption as int, unknownKeys } from './option-values.js'
+import { resolveNames, type ResolvedNames } from './resource/decorators.js'
 import { isScopeToken } from './scopes.js'
 import type { FastifyPasswordBearerOptions, LoadUser, UserStore } from './types.js'
 
@@ -48,6 +49,7 @@ export interface EndpointOptions extends SharedOptions {
 export interface ResourceOptions extends SharedOptions {
   loadUser: LoadUser | undefined
   verifyCacheSize: number
+  decorators: ResolvedNames
 }
 
 /** Options after defaults are applied. */
@@ -57,7 +59,7 @@ export type ResolvedOptions = FormatOptions & EndpointOptions & ResourceOptions
 export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
   'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'maxConcurrentHashes', 'maxQueuedHashes',
-  'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit'
+  'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit', 'decorators'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
 /**
@@ -176,6 +178,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     tokenBodyLimit: int('tokenBodyLimit', options.tokenBodyLimit, DEFAULTS.tokenBodyLimit, 256, 1_048_576),
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
     verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
-    rateLimit: resolveRateLimit(options.rateLimit)
+    rateLimit: resolveRateLimit(options.rateLimit),
+    decorators: resolveNames(options.decorators)
   }
 }
