@@ -101,6 +101,21 @@ t.test('renamed hooks are still recognised on routes: OpenAPI security, no-store
   t.notOk(logs.some((line) => line.includes('QUERY-SECRET')), 'without its query string')
 })
 
+t.test('app.getDecorator() gives the hook itself, with its passError form; binding arguments still binds them', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyPasswordBearer, await options())
+  const hook = app.getDecorator<AuthenticateHook>('authenticate')
+  t.equal(hook, app.authenticate, 'the same function: the route marker recognises it')
+  t.equal(hook.passError, app.authenticate.passError)
+  t.equal(hook.passError.bind(app), app.authenticate.passError)
+  const seen: unknown[] = []
+  const partial = app.authenticate.bind(null, { url: '/x', query: {}, headers: {}, raw: { rawHeaders: [] } } as unknown as FastifyRequest)
+  t.not(partial, app.authenticate, 'a new function when arguments are bound')
+  partial({ code: () => ({ headers: () => ({ header: () => ({ send: (body: string) => { seen.push(JSON.parse(body).code) } }) }) }) } as unknown as FastifyReply, () => {})
+  t.same(seen, ['FST_PWB_NO_TOKEN'], 'and it runs the hook with them')
+})
+
 t.test('the usual @fastify/jwt setup already decorates "authenticate"', async (t) => {
   async function jwtApp (): Promise<FastifyInstance> {
     const app = Fastify()
