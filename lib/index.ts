@@ -22,6 +22,9 @@ export {
   TokenStoreTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
+  AlreadyRegisteredError,
+  DecoratorPresentError,
+  BearerTokenError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'
@@ -32,7 +35,7 @@ export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreCons
 export type { OAuth2PasswordScheme } from './openapi/scheme.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
-export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
+export type { PasswordBearerErrorCode, ResourceErrorBody, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
 export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
 export type { RefreshTokenOptions } from './sessions/session-options.js'
@@ -48,11 +51,20 @@ export type {
 export type {
   AccessTokenClaims,
   AuthenticateHook,
+  DecoratorKey,
+  DecoratorNames,
   FastifyPasswordBearerOptions,
   LoadedUser,
   LoadUser,
+  PassErrorHook,
+  PasswordBearerInstance,
+  PasswordBearerInstanceDecorators,
+  PasswordBearerNames,
+  PasswordBearerRequest,
+  PasswordBearerRequestDecorators,
   PasswordBearerUser,
   PasswordVerifier,
+  RequireScopes,
   StoredUser,
   UserStore
 } from './types.js'

@@ -1,10 +1,12 @@
 // Type tests: compiled by `npm run lint:types` (part of `npm test`). Each @ts-expect-error line fails the
 // build if the error it expects goes away, so these checks cannot pass by accident.
+import fastifyAuth from '@fastify/auth'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyPasswordBearer, {
   fastifyPasswordBearer as named,
   bcryptVerifier,
   hashPassword,
+  BearerTokenError,
   InvalidOptionError,
   MissingPeerError,
   UnknownHashError,
@@ -17,6 +19,10 @@ import fastifyPasswordBearer, {
   type AuthenticateHook,
   type BcryptVerifierOptions,
   type FastifyPasswordBearerOptions,
+  type PassErrorHook,
+  type RequireScopes,
+  type ResourceErrorBody,
+  type ResourceErrorCode,
   type PasswordBearerErrorCode,
   type PasswordBearerUser,
   type PasswordVerifier,
@@ -81,6 +87,60 @@ app.get('/opt', { onRequest: app.authenticateOptional }, async (request: Fastify
   use(reply)
   return request.currentUser?.username ?? 'guest'
 })
+
+// Awaited in the app's own code: a promise of "may the request go on".
+app.addHook('preHandler', async (request, reply) => {
+  const passed: boolean = await app.authenticate(request, reply)
+  if (!passed) return reply
+  const scoped: Promise<boolean> = app.requireScopes('x')(request, reply)
+  const optional: Promise<boolean> = app.authenticateOptional(request, reply)
+  await Promise.all([scoped, optional])
+  // @ts-expect-error with a done callback, a hook returns nothing to await
+  const none: Promise<boolean> = app.authenticate(request, reply, () => {})
+  use(none)
+})
+app.get('/cb', {
+  onRequest: app.authenticate,
+  preHandler: [app.requireScopes('x'), app.authenticateOptional.passError]
+}, async () => 'ok')
+
+// The passError form, inside @fastify/auth or awaited (it rejects with a BearerTokenError).
+await app.register(fastifyAuth)
+const passing: PassErrorHook = app.authenticate.passError
+const requireScopes: RequireScopes = app.requireScopes
+app.get('/either', {
+  preHandler: app.auth([passing, requireScopes('x').passError, (request, _reply, done) => { done(request.headers['x-key'] === 'k' ? undefined : new Error('no key')) }])
+}, async () => 'ok')
+app.get('/both', { preHandler: app.auth([app.authenticateOptional.passError, app.requireScopes('x').passError], { relation: 'and' }) }, async () => 'ok')
+app.get('/thrown', async (request, reply) => {
+  const settled: void = await app.authenticate.passError(request, reply)
+  // @ts-expect-error the passError form resolves to nothing: a refusal rejects
+  const flag: boolean = await app.authenticate.passError(request, reply)
+  use(settled, flag)
+  return 'ok'
+})
+// @ts-expect-error passError is read-only
+app.authenticate.passError = passing
+
+// A passed-on refusal, as an app's error handler sees it.
+app.setErrorHandler((err, _request, reply) => {
+  if (err instanceof BearerTokenError) {
+    const code: ResourceErrorCode = err.code
+    const headers: Record<string, string> = err.headers
+    const body: ResourceErrorBody = err.toJSON()
+    const rfc6750: string = err.error
+    use(code, rfc6750)
+    return reply.code(err.statusCode).headers(headers).send(body)
+  }
+  return reply.send(err)
+})
+
+// The decorators option: names of the decorators (typed under PasswordBearerNames, see renamed/).
+await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 'bearerAuth', currentUser: 'user' } })
+// @ts-expect-error not a decorator of the plugin
+await app.register(fastifyPasswordBearer, { ...options, decorators: { jwtVerify: 'x' } })
+// @ts-expect-error a name is a string
+await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 1 } })
 
 // @ts-expect-error secret is required
 await app.register(fastifyPasswordBearer, { users: store })
