@@ -16,6 +16,7 @@ export {
   UserStoreTimeoutError,
   TokenStoreError,
   TokenStoreTimeoutError,
+  RateLimitTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
