@@ -7,6 +7,7 @@ export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export { MemoryTokenStore } from './stores/memory-token-store.js'
+export { RedisTokenStore } from './stores/redis-token-store.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -17,6 +18,7 @@ export {
   TokenStoreError,
   TokenStoreTimeoutError,
   RateLimitTimeoutError,
+  RedisTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
   RESOURCE_ERRORS,
@@ -32,6 +34,7 @@ export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from 
 export type { TokenResponse } from './endpoint/issue.js'
 export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
 export type { RefreshTokenOptions } from './sessions/session-options.js'
+export type { RedisClient, RedisTokenStoreOptions } from './stores/redis-token-store.js'
 export type {
   RefreshFamily,
   RefreshTokenRef,

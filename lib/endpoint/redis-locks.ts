@@ -82,6 +82,7 @@ export class RedisLocks {
 export async function evictionPolicy (client: unknown): Promise<string | undefined> {
   const config = (client as { config: (...args: string[]) => Promise<unknown> }).config
   const reply = await config.call(client, 'GET', 'maxmemory-policy')
-  const policy = Array.isArray(reply) ? reply[1] : undefined
+  // `[name, value]`, or `{ name: value }` from a client with RESP3 maps (replyMapping: 'resp3').
+  const policy = Array.isArray(reply) ? reply[1] : (reply as Record<string, unknown> | null)?.['maxmemory-policy']
   return typeof policy === 'string' && policy !== 'noeviction' ? policy : undefined
 }

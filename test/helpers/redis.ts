@@ -15,7 +15,11 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Test } from 'tap'
+
+/** What owns a server and stops it when it ends: a tap `Test`, or a script's own list. */
+export interface Owner {
+  teardown (fn: () => unknown): void
+}
 
 /** Why Redis tests cannot run here, or `false` when `redis-server` and `redis-cli` are installed. */
 export function redisSkip (): string | false {
@@ -126,7 +130,7 @@ async function terminate (child: ChildProcess): Promise<void> {
  * Starts a private redis-server on a free loopback port and stops it when `t` ends. Without
  * `aof` nothing is persisted (`--save '' --appendonly no`).
  */
-export async function startRedis (t: Test, options: RedisOptions = {}): Promise<RedisServer> {
+export async function startRedis (t: Owner, options: RedisOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'fpb-redis-'))
   directories.add(dir)
   const args = [
@@ -203,7 +207,7 @@ export async function redisCli (args: string[], timeout = 30_000): Promise<strin
  * a cluster of three masters without replicas, and waits until every node reports
  * `cluster_state:ok`. Stopped when `t` ends.
  */
-export async function startRedisCluster (t: Test): Promise<RedisCluster> {
+export async function startRedisCluster (t: Owner): Promise<RedisCluster> {
   const nodes: RedisServer[] = []
   for (let i = 0; i < 3; i++) {
     const busPort = await freePort()
