@@ -9,6 +9,7 @@
  * (the store's own message coming back, an entry already loaded) is dropped, so a listener sees a
  * repeat only when a later end or not-before time arrives.
  */
+import { notifyListeners } from './revocation-listeners.js'
 import type { Revocation, RevocationListener } from './token-store.js'
 
 /** The part of an ioredis connection the feed uses (`Redis` or `Cluster`, duplicated). */
@@ -102,7 +103,7 @@ export class RevocationFeed {
     this.#remember(revocation)
     // A listener that throws stops neither the others nor the revocation (recorded already): its
     // error rejects the revoking call, as with the in-memory store.
-    const errors = this.#emit(revocation)
+    const errors = notifyListeners(this.#listeners, revocation)
     if (errors.length > 0) throw errors[0]
   }
 
@@ -180,7 +181,7 @@ export class RevocationFeed {
   /** A revocation from Redis: heard by the listeners when it says something new. */
   #deliver (revocation: Revocation): void {
     if (!this.#remember(revocation)) return
-    for (const err of this.#emit(revocation)) {
+    for (const err of notifyListeners(this.#listeners, revocation)) {
       this.#options.logger?.warn({ event: 'token_store', outcome: 'listener_failed', err }, 'Redis token store: a revocation listener threw')
     }
   }
@@ -199,19 +200,6 @@ export class RevocationFeed {
       notBefore: Math.max(notBefore, known?.notBefore ?? 0)
     })
     return true
-  }
-
-  /** Calls every listener; returns what they threw. */
-  #emit (revocation: Revocation): unknown[] {
-    const errors: unknown[] = []
-    for (const listener of this.#listeners) {
-      try {
-        listener(revocation)
-      } catch (err) {
-        errors.push(err)
-      }
-    }
-    return errors
   }
 
   #sweep (now: number): void {

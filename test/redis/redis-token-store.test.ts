@@ -7,35 +7,21 @@
  */
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
-import { newFamilyId, newRefreshToken, shardKey } from '../../lib/sessions/refresh-token.js'
+import { newRefreshToken } from '../../lib/sessions/refresh-token.js'
 import { RedisTokenStore } from '../../lib/stores/redis-token-store.js'
 import type { RefreshFamily, Revocation, TokenStore } from '../../lib/stores/token-store.js'
 import { redisSkip, startRedis, type RedisServer } from '../helpers/redis.js'
 import { freshPrefix, openStore } from '../helpers/redis-token-stores.js'
+import { newFamily } from '../helpers/token-store-contract.js'
 
 const skip = redisSkip()
 
 const HOUR = 3_600_000
 const IDLE = 600_000
 
-function family (now: number, subject = 'u1', overrides: Partial<RefreshFamily> = {}): RefreshFamily {
-  return {
-    id: newFamilyId(),
-    shard: shardKey(subject),
-    subject,
-    username: subject,
-    scopes: ['items:read'],
-    clientId: 'c',
-    createdAt: now,
-    expiresAt: now + HOUR,
-    idleExpiresAt: now + IDLE,
-    ...overrides
-  }
-}
-
 /** A family with its current token's reference, created in `store`. */
 async function login (store: TokenStore, now: number, subject = 'u1', overrides: Partial<RefreshFamily> = {}) {
-  const f = family(now, subject, overrides)
+  const f = newFamily(now, subject, overrides)
   const first = newRefreshToken(f.shard, f.id)
   if (!await store.createFamily(f, first.ref.hash)) throw new Error('createFamily refused a fresh family')
   return { family: f, ref: first.ref }
@@ -140,7 +126,7 @@ t.test('Redis down: every call rejects within timeout; the store works again onc
   const { family: f, ref } = await login(a.store, now)
   await server.halt()
   const calls: Array<[string, () => Promise<unknown>]> = [
-    ['createFamily', () => a.store.createFamily(family(now), 'h')],
+    ['createFamily', () => a.store.createFamily(newFamily(now), 'h')],
     ['findFamily', () => a.store.findFamily(ref, now)],
     ['rotate', () => a.store.rotate(ref, 'next', now, IDLE)],
     ['revokeFamily', () => a.store.revokeFamily(ref, now)],
@@ -156,7 +142,7 @@ t.test('Redis down: every call rejects within timeout; the store works again onc
   await server.start() // empty again: no persistence
   t.ok(await eventually(async () => {
     try {
-      return await a.store.createFamily(family(Date.now(), 'u2'), 'h2')
+      return await a.store.createFamily(newFamily(Date.now(), 'u2'), 'h2')
     } catch {
       return false
     }
@@ -202,7 +188,7 @@ t.test('a Redis restart without persistence forgets everything; with AOF everyth
     if (aof) {
       t.equal(revocations.length, 2, 'AOF: the revocations survive')
       t.equal(rotated.status, 'rotated', 'AOF: the refresh family survives')
-      t.equal(await fresh.store.createFamily(family(now, 'u2'), 'h'), false, 'AOF: the not-before time still refuses older logins')
+      t.equal(await fresh.store.createFamily(newFamily(now, 'u2'), 'h'), false, 'AOF: the not-before time still refuses older logins')
     } else {
       t.same(revocations, [], 'no persistence: no revocations')
       t.equal(rotated.status, 'unknown', 'no persistence: no refresh families')
