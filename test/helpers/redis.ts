@@ -10,7 +10,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -77,12 +77,62 @@ export interface RedisServer {
 
 const running = new Set<ChildProcess>()
 const directories = new Set<string>()
+const DIR_PREFIX = 'fpb-redis-'
+// Written in each server's folder: the test process's pid, then the server's.
+const OWNER_FILE = 'owner'
 
-// A test process that dies without its teardowns still takes its servers and folders with it.
-process.once('exit', () => {
+function cleanUp (): void {
   for (const child of running) child.kill('SIGKILL')
   for (const dir of directories) rmSync(dir, { recursive: true, force: true })
-})
+}
+
+// A test process that ends without its teardowns (an uncaught error, SIGTERM or SIGINT from a
+// test runner's time limit) still takes its servers and folders with it; the signal is then
+// raised again, so the process ends as it would have.
+process.once('exit', cleanUp)
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanUp()
+    process.kill(process.pid, signal)
+  })
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Stops the servers of test processes that were killed outright (SIGKILL leaves no chance to
+ * clean up) and removes their folders: each folder names its owner, and one whose owner is gone is
+ * left over. Its server is stopped only when that pid still runs redis-server from that folder.
+ */
+function sweepLeftovers (): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(DIR_PREFIX)) continue
+    const dir = join(tmpdir(), name)
+    let owner: number
+    let server: number
+    try {
+      [owner, server] = readFileSync(join(dir, OWNER_FILE), 'utf8').split('\n').map(Number) as [number, number]
+    } catch {
+      continue // being set up right now, or not ours
+    }
+    if (alive(owner)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${server}/cmdline`, 'utf8')
+      if (cmdline.startsWith('redis-server') && readFileSync(`/proc/${server}/cwd/${OWNER_FILE}`, 'utf8').startsWith(`${owner}\n`)) {
+        process.kill(server, 'SIGKILL')
+      }
+    } catch {}
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+let swept = false
 
 async function launch (port: number, dir: string, args: string[]): Promise<ChildProcess> {
   const child = spawn('redis-server', [
@@ -91,6 +141,7 @@ async function launch (port: number, dir: string, args: string[]): Promise<Child
   ], { stdio: ['ignore', 'pipe', 'pipe'] })
   running.add(child)
   child.once('exit', () => running.delete(child))
+  writeFileSync(join(dir, OWNER_FILE), `${process.pid}\n${child.pid ?? 0}\n`)
   let output = ''
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -131,7 +182,11 @@ async function terminate (child: ChildProcess): Promise<void> {
  * `aof` nothing is persisted (`--save '' --appendonly no`).
  */
 export async function startRedis (t: Owner, options: RedisOptions = {}): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'fpb-redis-'))
+  if (!swept) {
+    swept = true
+    sweepLeftovers()
+  }
+  const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX))
   directories.add(dir)
   const args = [
     ...(options.aof === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
