@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import fastifyPasswordBearer, { redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions, type TokenStore } from '../lib/index.js'
 import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, tokenStoreFromEnv, type ServerLimits } from './config.js'
+import { connectRedis, redisUrlFromEnv, type ExampleRedis } from './redis.js'
 import { openStore, type ExampleStore } from './store.js'
 
 declare module 'fastify' {
@@ -32,7 +33,12 @@ export interface BuildOptions {
   accessTokenTtl?: number
   /** Throttling of POST /token (see the plugin's `rateLimit` option). @default the plugin's */
   rateLimit?: FastifyPasswordBearerOptions['rateLimit']
-  /** Where JWT_SECRET, EXAMPLE_DB and the server limits (examples/config.ts) are read from. @default process.env */
+  /**
+   * Redis for the session state and the brute-force counters, shared by every instance using it.
+   * @default env REDIS_URL, else everything stays in this process's memory
+   */
+  redisUrl?: string
+  /** Where JWT_SECRET, EXAMPLE_DB, REDIS_URL and the server limits (examples/config.ts) are read from. @default process.env */
   env?: NodeJS.ProcessEnv
   /** Where refresh tokens and revocations live. @default tokenStoreFromEnv() (examples/config.ts) */
   tokenStore?: TokenStore
@@ -186,18 +192,22 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
   const store = await openStore(options.dbPath ?? dbPathFromEnv(env), { hash: options.hash })
   app.decorate('exampleStore', store)
   app.addHook('onClose', async () => { store.close() })
+  const redisUrl = options.redisUrl ?? redisUrlFromEnv(env)
+  const redis = redisUrl === undefined ? undefined : connectRedis(redisUrl, app.log)
+  if (redis !== undefined) app.addHook('onClose', redis.close)
 
   try {
-    await register(app, store, secret, options)
+    await register(app, store, secret, options, redis)
   } catch (err) {
     store.close()
+    await redis?.close()
     await app.close().catch(() => {})
     throw err
   }
   return app
 }
 
-async function register (app: FastifyInstance, store: ExampleStore, secret: string | Buffer, options: BuildOptions): Promise<void> {
+async function register (app: FastifyInstance, store: ExampleStore, secret: string | Buffer, options: BuildOptions, redis: ExampleRedis | undefined): Promise<void> {
   // @fastify/swagger goes BEFORE the plugin, so the plugin can publish its security scheme and mark
   // the routes it protects.
   await app.register(swagger, {
@@ -219,10 +229,11 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
     scopes: { ...SCOPES },
     hash: options.hash,
     accessTokenTtl: options.accessTokenTtl,
-    rateLimit: options.rateLimit,
     // Refresh tokens (30 days, 7 days idle), the revocation route POST /revoke and revokeUserSessions.
+    // Their state and the login counters live in Redis when REDIS_URL is set, in this process otherwise.
     refreshTokens: true,
-    tokenStore: options.tokenStore ?? tokenStoreFromEnv(),
+    tokenStore: options.tokenStore ?? redis?.tokenStore ?? tokenStoreFromEnv(),
+    rateLimit: redis === undefined || options.rateLimit === false ? options.rateLimit : { ...options.rateLimit, redis: redis.client },
     // Re-load the user on each request: a user disabled or deleted after login is refused at once.
     loadUser: (claims) => {
       const found = store.users.findById(claims.sub)

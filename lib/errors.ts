@@ -70,6 +70,18 @@ export const UserStoreTimeoutError: ErrorClass<'FST_PWB_USER_STORE_TIMEOUT', 503
   503
 )
 
+export const RateLimitTimeoutError: ErrorClass<'FST_PWB_RATE_LIMIT_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_RATE_LIMIT_TIMEOUT',
+  'fastify-password-bearer: the rate-limit store did not answer within %d ms; check its (Redis) connection or raise rateLimit.timeout',
+  503
+)
+
+export const RedisTimeoutError: ErrorClass<'FST_PWB_REDIS_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_REDIS_TIMEOUT',
+  'fastify-password-bearer: Redis did not answer the token store within %d ms; check the Redis connection or raise the RedisTokenStore timeout (keep it below tokenStoreTimeout)',
+  503
+)
+
 export const SwaggerOrderError: ErrorClass<'FST_PWB_SWAGGER_ORDER', 500, [schemeName: string]> = createError(
   'FST_PWB_SWAGGER_ORDER',
   'fastify-password-bearer: @fastify/swagger was registered after this plugin, so its OpenAPI document would have no "%s" security scheme, no token route and no security on protected routes; register @fastify/swagger first (before the plugin, or before the @fastify/autoload directory that loads it)',
@@ -123,6 +135,8 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_MISSING_PEER'
   | 'FST_PWB_USER_STORE'
   | 'FST_PWB_USER_STORE_TIMEOUT'
+  | 'FST_PWB_RATE_LIMIT_TIMEOUT'
+  | 'FST_PWB_REDIS_TIMEOUT'
   | 'FST_PWB_SWAGGER_ORDER'
   | 'FST_PWB_DUPLICATE_SCHEME'
   | 'FST_PWB_TOKEN_STORE'

@@ -8,6 +8,7 @@ export { securityScheme } from './openapi/scheme.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export { MemoryTokenStore } from './stores/memory-token-store.js'
+export { RedisTokenStore } from './stores/redis-token-store.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -20,6 +21,8 @@ export {
   UserStoreTimeoutError,
   TokenStoreError,
   TokenStoreTimeoutError,
+  RateLimitTimeoutError,
+  RedisTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
   AlreadyRegisteredError,
@@ -39,6 +42,7 @@ export type { PasswordBearerErrorCode, ResourceErrorBody, ResourceErrorCode, Tok
 export type { TokenResponse } from './endpoint/issue.js'
 export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
 export type { RefreshTokenOptions } from './sessions/session-options.js'
+export type { RedisClient, RedisTokenStoreOptions } from './stores/redis-token-store.js'
 export type {
   RefreshFamily,
   RefreshTokenRef,

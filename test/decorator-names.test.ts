@@ -249,7 +249,7 @@ t.test('the decorators option is validated: unknown names with the nearest known
 t.test('revokeUserSessions: renamed with the others when sessions are on; neither decorated nor claimed when off', async (t) => {
   const on = Fastify()
   t.teardown(() => on.close())
-  on.decorate('revokeUserSessions', 'the app\'s own')
+  on.decorate('revokeUserSessions' as string, 'the app\'s own')
   await on.register(fastifyPasswordBearer, await options({ revocation: true, decorators: { revokeUserSessions: 'logoutEverywhere' } }))
   on.get('/me', { preHandler: on.authenticate }, async () => ({ ok: true }))
   const token = await login(on)
@@ -263,13 +263,13 @@ t.test('revokeUserSessions: renamed with the others when sessions are on; neithe
 
   const clash = Fastify()
   t.teardown(() => clash.close())
-  clash.decorate('revokeUserSessions', 'the app\'s own')
+  clash.decorate('revokeUserSessions' as string, 'the app\'s own')
   const err = await clash.register(fastifyPasswordBearer, await options({ revocation: true })).then(() => null, (e: unknown) => e)
   t.match(err, { code: 'FST_PWB_DECORATOR_PRESENT', message: /"revokeUserSessions" is already taken.*decorators\.revokeUserSessions$/ }, 'with sessions on, a taken name fails registration')
 
   const off = Fastify()
   t.teardown(() => off.close())
-  off.decorate('revokeUserSessions', 'the app\'s own')
+  off.decorate('revokeUserSessions' as string, 'the app\'s own')
   await off.register(fastifyPasswordBearer, await options())
   await off.ready()
   t.equal(decorator(off, 'revokeUserSessions'), 'the app\'s own', 'with sessions off the name is not the plugin\'s')

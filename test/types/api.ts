@@ -2,6 +2,7 @@
 // build if the error it expects goes away, so these checks cannot pass by accident.
 import fastifyAuth from '@fastify/auth'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import { Cluster, Redis } from 'ioredis'
 import fastifyPasswordBearer, {
   fastifyPasswordBearer as named,
   bcryptVerifier,
@@ -10,6 +11,7 @@ import fastifyPasswordBearer, {
   InvalidOptionError,
   MissingPeerError,
   UnknownHashError,
+  RateLimitTimeoutError,
   UserStoreError,
   UserStoreTimeoutError,
   securityScheme,
@@ -148,6 +150,11 @@ await app.register(fastifyPasswordBearer, { users: store })
 await app.register(fastifyPasswordBearer, { secret: 'x'.repeat(32) })
 // @ts-expect-error accessTokenTtl is a number of seconds
 await app.register(fastifyPasswordBearer, { ...options, accessTokenTtl: '15m' })
+// The throttle shares its counters through an ioredis client, a single server or a Cluster.
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { redis: new Redis(), timeout: 500 } })
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { redis: new Cluster([{ host: '127.0.0.1', port: 7000 }]) } })
+// @ts-expect-error rateLimit.timeout is a number of milliseconds
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { timeout: '1s' } })
 // @ts-expect-error requireScopes takes strings
 app.requireScopes(1)
 
@@ -166,6 +173,12 @@ function describeError (err: Error): PasswordBearerErrorCode | null {
   if (err instanceof UserStoreTimeoutError) {
     const status: 503 = err.statusCode
     use(status)
+    return err.code
+  }
+  if (err instanceof RateLimitTimeoutError) {
+    // @ts-expect-error a RateLimitTimeoutError's code is FST_PWB_RATE_LIMIT_TIMEOUT
+    const other: 'FST_PWB_USER_STORE_TIMEOUT' = err.code
+    use(other)
     return err.code
   }
   if (err instanceof UserStoreError) {
