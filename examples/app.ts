@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import fastifyPasswordBearer, { createKeySet, redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions, type TokenStore } from '../lib/index.js'
 import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, tokenStoreFromEnv, type ServerLimits } from './config.js'
+import { connectRedis, redisUrlFromEnv, type ExampleRedis } from './redis.js'
 import { algorithmFromEnv, corsOriginsFromEnv, issuerFromEnv, loadOrCreateKey, type ExampleAlgorithm } from './signing-key.js'
 import { openStore, type ExampleStore } from './store.js'
 
@@ -34,7 +35,12 @@ export interface BuildOptions {
   accessTokenTtl?: number
   /** Throttling of POST /token (see the plugin's `rateLimit` option). @default the plugin's */
   rateLimit?: FastifyPasswordBearerOptions['rateLimit']
-  /** Where JWT_SECRET, EXAMPLE_DB and the server limits (examples/config.ts) are read from. @default process.env */
+  /**
+   * Redis for the session state and the brute-force counters, shared by every instance using it.
+   * @default env REDIS_URL, else everything stays in this process's memory
+   */
+  redisUrl?: string
+  /** Where JWT_SECRET, EXAMPLE_DB, REDIS_URL and the server limits (examples/config.ts) are read from. @default process.env */
   env?: NodeJS.ProcessEnv
   /** Where refresh tokens and revocations live. @default tokenStoreFromEnv() (examples/config.ts) */
   tokenStore?: TokenStore
@@ -196,11 +202,15 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
   const store = await openStore(dbPath, { hash: options.hash })
   app.decorate('exampleStore', store)
   app.addHook('onClose', async () => { store.close() })
+  const redisUrl = options.redisUrl ?? redisUrlFromEnv(env)
+  const redis = redisUrl === undefined ? undefined : connectRedis(redisUrl, app.log)
+  if (redis !== undefined) app.addHook('onClose', redis.close)
 
   try {
-    await register(app, store, signingOptions(app, options, env, dbPath, secret), options)
+    await register(app, store, signingOptions(app, options, env, dbPath, secret), options, redis)
   } catch (err) {
     store.close()
+    await redis?.close()
     await app.close().catch(() => {})
     throw err
   }
@@ -219,7 +229,7 @@ function signingOptions (app: FastifyInstance, options: BuildOptions, env: NodeJ
   return { keys: createKeySet([{ privateKey: key.privateKey }]), secret, issuer }
 }
 
-async function register (app: FastifyInstance, store: ExampleStore, signing: Partial<FastifyPasswordBearerOptions>, options: BuildOptions): Promise<void> {
+async function register (app: FastifyInstance, store: ExampleStore, signing: Partial<FastifyPasswordBearerOptions>, options: BuildOptions, redis: ExampleRedis | undefined): Promise<void> {
   // Before the plugin, so its token route answers the browser's preflight: Swagger UI on another
   // origin (the resource server's) logs in here.
   const origins = options.corsOrigins ?? corsOriginsFromEnv(options.env ?? process.env)
@@ -246,10 +256,11 @@ async function register (app: FastifyInstance, store: ExampleStore, signing: Par
     scopes: { ...SCOPES },
     hash: options.hash,
     accessTokenTtl: options.accessTokenTtl,
-    rateLimit: options.rateLimit,
     // Refresh tokens (30 days, 7 days idle), the revocation route POST /revoke and revokeUserSessions.
+    // Their state and the login counters live in Redis when REDIS_URL is set, in this process otherwise.
     refreshTokens: true,
-    tokenStore: options.tokenStore ?? tokenStoreFromEnv(),
+    tokenStore: options.tokenStore ?? redis?.tokenStore ?? tokenStoreFromEnv(),
+    rateLimit: redis === undefined || options.rateLimit === false ? options.rateLimit : { ...options.rateLimit, redis: redis.client },
     // Re-load the user on each request: a user disabled or deleted after login is refused at once.
     loadUser: (claims) => {
       const found = store.users.findById(claims.sub)

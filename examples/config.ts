@@ -96,9 +96,10 @@ export function serverLimitsFromEnv (env: NodeJS.ProcessEnv = process.env): Serv
 }
 
 /**
- * Where the example keeps its sessions: refresh-token families, revoked access tokens and
- * "log out everywhere" times. Here, in this process's memory (lost on restart: users log in
- * again). Servers that must act as one share a store, chosen here.
+ * Where the example keeps its sessions (refresh-token families, revoked access tokens and
+ * "log out everywhere" times) without REDIS_URL: in this process's memory (lost on restart: users
+ * log in again). With REDIS_URL, servers that must act as one share the Redis store of
+ * examples/redis.ts instead.
  */
 export function tokenStoreFromEnv (): TokenStore {
   return new MemoryTokenStore()

@@ -70,6 +70,18 @@ export const UserStoreTimeoutError: ErrorClass<'FST_PWB_USER_STORE_TIMEOUT', 503
   503
 )
 
+export const RateLimitTimeoutError: ErrorClass<'FST_PWB_RATE_LIMIT_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_RATE_LIMIT_TIMEOUT',
+  'fastify-password-bearer: the rate-limit store did not answer within %d ms; check its (Redis) connection or raise rateLimit.timeout',
+  503
+)
+
+export const RedisTimeoutError: ErrorClass<'FST_PWB_REDIS_TIMEOUT', 503, [ms: number]> = createError(
+  'FST_PWB_REDIS_TIMEOUT',
+  'fastify-password-bearer: Redis did not answer the token store within %d ms; check the Redis connection or raise the RedisTokenStore timeout (keep it below tokenStoreTimeout)',
+  503
+)
+
 export const SwaggerOrderError: ErrorClass<'FST_PWB_SWAGGER_ORDER', 500, [schemeName: string]> = createError(
   'FST_PWB_SWAGGER_ORDER',
   'fastify-password-bearer: @fastify/swagger was registered after this plugin, so its OpenAPI document would have no "%s" security scheme, no token route and no security on protected routes; register @fastify/swagger first (before the plugin, or before the @fastify/autoload directory that loads it)',
@@ -92,6 +104,18 @@ export const TokenStoreTimeoutError: ErrorClass<'FST_PWB_TOKEN_STORE_TIMEOUT', 5
   'FST_PWB_TOKEN_STORE_TIMEOUT',
   'fastify-password-bearer: the token store did not answer within %d ms; check its connection or raise tokenStoreTimeout',
   503
+)
+
+export const AlreadyRegisteredError: ErrorClass<'FST_PWB_ALREADY_REGISTERED', 500, [where: string]> = createError(
+  'FST_PWB_ALREADY_REGISTERED',
+  'fastify-password-bearer: the plugin is already registered %s',
+  500
+)
+
+export const DecoratorPresentError: ErrorClass<'FST_PWB_DECORATOR_PRESENT', 500, [name: string, target: string, option: string]> = createError(
+  'FST_PWB_DECORATOR_PRESENT',
+  'fastify-password-bearer: "%s" is already taken on the %s (a decorator of the app or of another plugin, such as the "authenticate" of the usual @fastify/jwt setup, or a Fastify property); give the plugin\'s one another name with the option %s',
+  500
 )
 
 export const KeySetError: ErrorClass<'FST_PWB_KEY_SET', 500, [problem: string]> = createError(
@@ -124,10 +148,14 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_MISSING_PEER'
   | 'FST_PWB_USER_STORE'
   | 'FST_PWB_USER_STORE_TIMEOUT'
+  | 'FST_PWB_RATE_LIMIT_TIMEOUT'
+  | 'FST_PWB_REDIS_TIMEOUT'
   | 'FST_PWB_SWAGGER_ORDER'
   | 'FST_PWB_DUPLICATE_SCHEME'
   | 'FST_PWB_TOKEN_STORE'
   | 'FST_PWB_TOKEN_STORE_TIMEOUT'
+  | 'FST_PWB_ALREADY_REGISTERED'
+  | 'FST_PWB_DECORATOR_PRESENT'
   | 'FST_PWB_KEY_SET'
   | 'FST_PWB_KEYS_UNAVAILABLE'
 
@@ -220,3 +248,55 @@ export const RESOURCE_ERRORS = {
 } as const
 
 export type ResourceErrorCode = keyof typeof RESOURCE_ERRORS
+
+/** The JSON body of a resource-side refusal: `{ statusCode, code, error, message }`. */
+export interface ResourceErrorBody {
+  statusCode: number
+  code: ResourceErrorCode
+  /** The RFC 6750 error code; `unauthorized` for a request without credentials. */
+  error: string
+  message: string
+}
+
+/** The body the hooks send for `code`. */
+export function resourceErrorBody (code: ResourceErrorCode): ResourceErrorBody {
+  const { statusCode, error, message } = RESOURCE_ERRORS[code]
+  return { statusCode, code, error: error ?? 'unauthorized', message }
+}
+
+/**
+ * A refusal of a protected route passed on as an error instead of answered: by a hook's
+ * `passError` form (inside @fastify/auth, or awaited in the app's own code). It carries the answer
+ * the hooks send: `statusCode`, `headers` (the `WWW-Authenticate` challenge, or `Retry-After`) and,
+ * as `toJSON()`, the body. Without an error handler of the app's own, the plugin answers it exactly
+ * as the hooks do; an app's error handler receives it (see docs/errors.md).
+ *
+ * @example
+ * app.setErrorHandler((err, request, reply) => {
+ *   if (err instanceof BearerTokenError) return reply.code(err.statusCode).headers(err.headers).send(err.toJSON())
+ *   return reply.send(err)
+ * })
+ */
+export class BearerTokenError extends Error {
+  readonly code: ResourceErrorCode
+  readonly statusCode: number
+  /** The RFC 6750 error code (`invalid_token`, ...); `unauthorized` for a request without credentials. */
+  readonly error: string
+  /** Headers of the answer: `www-authenticate` for the client's errors, `retry-after` for FST_PWB_UNAVAILABLE. */
+  readonly headers: Record<string, string>
+
+  constructor (code: ResourceErrorCode, headers: Readonly<Record<string, string>> = {}) {
+    const body = resourceErrorBody(code)
+    super(body.message)
+    this.name = 'BearerTokenError'
+    this.code = code
+    this.statusCode = body.statusCode
+    this.error = body.error
+    this.headers = { ...headers }
+  }
+
+  /** The JSON body the hooks send for this refusal. */
+  toJSON (): ResourceErrorBody {
+    return resourceErrorBody(this.code)
+  }
+}

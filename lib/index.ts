@@ -9,6 +9,7 @@ export { createKeySet } from './access-token/key-set.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export { MemoryTokenStore } from './stores/memory-token-store.js'
+export { RedisTokenStore } from './stores/redis-token-store.js'
 export {
   InvalidOptionError,
   UnknownScopeError,
@@ -21,8 +22,13 @@ export {
   UserStoreTimeoutError,
   TokenStoreError,
   TokenStoreTimeoutError,
+  RateLimitTimeoutError,
+  RedisTimeoutError,
   SwaggerOrderError,
   DuplicateSecuritySchemeError,
+  AlreadyRegisteredError,
+  DecoratorPresentError,
+  BearerTokenError,
   KeySetError,
   KeysUnavailableError,
   RESOURCE_ERRORS,
@@ -37,10 +43,11 @@ export type { KeyInfo, KeySet } from './access-token/key-set.js'
 export type { AsymmetricAlgorithm, KeyAlgorithm, KeyInput, KeyMaterial, PublicJwk } from './access-token/keys.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
-export type { PasswordBearerErrorCode, ResourceErrorCode, TokenErrorCode } from './errors.js'
+export type { PasswordBearerErrorCode, ResourceErrorBody, ResourceErrorCode, TokenErrorCode } from './errors.js'
 export type { TokenResponse } from './endpoint/issue.js'
 export type { MemoryTokenStoreOptions } from './stores/memory-token-store.js'
 export type { RefreshTokenOptions } from './sessions/session-options.js'
+export type { RedisClient, RedisTokenStoreOptions } from './stores/redis-token-store.js'
 export type {
   RefreshFamily,
   RefreshTokenRef,
@@ -53,12 +60,21 @@ export type {
 export type {
   AccessTokenClaims,
   AuthenticateHook,
+  DecoratorKey,
+  DecoratorNames,
   FastifyPasswordBearerOptions,
   LoadedUser,
   LoadUser,
+  PassErrorHook,
+  PasswordBearerInstance,
+  PasswordBearerInstanceDecorators,
+  PasswordBearerNames,
+  PasswordBearerRequest,
+  PasswordBearerRequestDecorators,
   PasswordBearerUser,
   PasswordVerifier,
   RemoteKeysOptions,
+  RequireScopes,
   StoredUser,
   UserStore
 } from './types.js'

@@ -9,6 +9,7 @@ import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
 import { InvalidOptionError } from './errors.js'
 import { describe, integerOption as int, pathOption, unknownKeys } from './option-values.js'
+import { resolveNames, type ResolvedNames } from './resource/decorators.js'
 import { isScopeToken } from './scopes.js'
 import { resolveSessionOptions, type SessionOptions } from './sessions/session-options.js'
 import type { FastifyPasswordBearerOptions, LoadUser, PasswordVerifier, UserStore } from './types.js'
@@ -65,6 +66,7 @@ export interface EndpointOptions extends SharedOptions {
 export interface ResourceOptions extends SharedOptions {
   loadUser: LoadUser | undefined
   verifyCacheSize: number
+  decorators: ResolvedNames
 }
 
 /** Options after defaults are applied; `users` is undefined in a verify-only service. */
@@ -77,7 +79,7 @@ export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
   'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'legacyVerifiers', 'maxConcurrentHashes', 'maxQueuedHashes',
   'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit',
-  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout',
+  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout', 'decorators',
   'keys', 'remoteKeys', 'resource'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
@@ -222,6 +224,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
     verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
     rateLimit: resolveRateLimit(options.rateLimit),
-    sessions: verifyOnly ? noSessions(options) : resolveSessionOptions(options, tokenUrl)
+    sessions: verifyOnly ? noSessions(options) : resolveSessionOptions(options, tokenUrl),
+    decorators: resolveNames(options.decorators)
   }
 }

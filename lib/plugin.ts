@@ -1,7 +1,8 @@
 /**
  * Wiring only: validates options, builds the key source and token format, registers the token
- * route (unless the plugin only verifies) and the discovery routes in child contexts, decorates
- * the app with the hooks, and marks protected routes for their logs and for @fastify/swagger.
+ * route (unless the plugin only verifies) and the discovery routes in child contexts, decorates the app with the hooks (under the names of the `decorators` option), marks
+ * protected routes for their logs and for @fastify/swagger, and gives routes the error handler
+ * that answers refusals passed on by the hooks' `passError` form.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -15,38 +16,29 @@ import { requestLogSerializers } from './log.js'
 import { claimSchemeName, hasSwagger, swaggerOrderCheck } from './openapi/document.js'
 import { markProtectedRoute, routeProtection } from './openapi/route-security.js'
 import { resolveOptions } from './options.js'
+import { claimNames, decorateAll } from './resource/decorators.js'
+import { answerPassedRefusals } from './resource/error-handler.js'
 import { createAuthenticators } from './resource/hooks.js'
 import { markNoStore } from './resource/no-store.js'
 import { createTokenReader } from './resource/verified-tokens.js'
 import { refusingRevoked } from './sessions/revocation-view.js'
 import { openSessions, revokeUserSessions } from './sessions/wiring.js'
 import { Deadlines } from './stores/deadlines.js'
-import type { AccessTokenClaims, AuthenticateHook, FastifyPasswordBearerOptions, PasswordBearerUser } from './types.js'
+import type { FastifyPasswordBearerOptions, PasswordBearerInstance, PasswordBearerRequest } from './types.js'
 
+// Through base types, under the names of PasswordBearerNames: an app that declares a member of the
+// same name itself (the `authenticate` of the usual @fastify/jwt setup) keeps its own type, where a
+// second declaration of the member would not compile (TS2717).
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** Requires a valid Bearer access token (401/400 otherwise). Use as `onRequest` or `preHandler`. */
-    authenticate: AuthenticateHook
-    /** Like `authenticate`, but a request without an Authorization header passes as a guest. */
-    authenticateOptional: AuthenticateHook
-    /** Requires a valid token that carries every named scope (403 `insufficient_scope` otherwise). */
-    requireScopes: (...scopes: string[]) => AuthenticateHook
-    /**
-     * Ends every session of a user: their refresh tokens die, and every access token issued to
-     * them until now is refused. Only with `refreshTokens` or `revocation` on.
-     */
-    revokeUserSessions: (userId: string) => Promise<void>
-  }
-  interface FastifyRequest {
-    /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
-    currentUser: PasswordBearerUser | null
-    /** The verified access token's claims, or `null`. */
-    accessToken: Readonly<AccessTokenClaims> | null
-  }
+  interface FastifyInstance extends PasswordBearerInstance {}
+  interface FastifyRequest extends PasswordBearerRequest {}
 }
 
 const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify, rawOptions) => {
   const options = resolveOptions(rawOptions)
+  const names = options.decorators
+  // Before anything is added: a second registration in this scope, or a name already taken, fails here.
+  claimNames(fastify, names, options.sessions !== undefined)
   const { format, verifier, keys } = createKeySource(fastify, options)
   const users = options.users
   // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
@@ -55,6 +47,7 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const openapi = hasSwagger(fastify)
   // Refresh tokens and revocation (docs/sessions.md); undefined, and no work at all, when off.
   const sessions = await openSessions(fastify, options)
+
   // The routes that name themselves in the RFC 8414 metadata (config.oauthMetadata), from here on.
   const metadata = new MetadataRoutes()
   fastify.addHook('onRoute', function oauthMetadataRoute (routeOptions) { metadata.seen(routeOptions) })
@@ -88,24 +81,22 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
     knownScopes: options.knownScopes,
     loadUser: options.loadUser,
     readToken: sessions === undefined ? readToken : refusingRevoked(readToken, sessions.view),
-    deadlines: storeDeadlines
+    deadlines: storeDeadlines,
+    userProperty: names.currentUser,
+    claimsProperty: names.accessToken
   })
-  fastify.decorate('authenticate', hooks.authenticate)
-  fastify.decorate('authenticateOptional', hooks.authenticateOptional)
-  fastify.decorate('requireScopes', hooks.requireScopes)
-  if (sessions !== undefined) fastify.decorate('revokeUserSessions', revokeUserSessions(sessions))
-  fastify.decorateRequest('currentUser', null)
-  fastify.decorateRequest('accessToken', null)
-  // After the decorators: registering twice in one scope fails on them first, with its own error.
+  decorateAll(fastify, names, sessions === undefined ? hooks : { ...hooks, revokeUserSessions: revokeUserSessions(sessions) })
   claimSchemeName(fastify, options.securitySchemeName)
   // Without @fastify/swagger yet: startup fails if it is registered later.
   const lateSwagger = openapi ? undefined : swaggerOrderCheck(fastify, options.securitySchemeName)
 
-  // Routes protected by the plugin's hooks log their URL without the query string, where a client
-  // may have put an access token (through the app's own `req` serializer, or Fastify's), answer
-  // with no-store (unless they set their own Cache-Control), and, with @fastify/swagger, get their
-  // OpenAPI `security`.
+  // Every route may run a hook's `passError` form (inside @fastify/auth, say): its refusals are
+  // answered like the hooks', unless the app handles errors itself. Routes protected by the plugin's
+  // hooks log their URL without the query string, where a client may have put an access token
+  // (through the app's own `req` serializer, or Fastify's), answer with no-store (unless they set
+  // their own Cache-Control), and, with @fastify/swagger, get their OpenAPI `security`.
   fastify.addHook('onRoute', function markRoute (routeOptions) {
+    answerPassedRefusals(routeOptions)
     const protection = routeProtection(routeOptions, hooks.registry)
     if (protection === undefined) return
     routeOptions.logSerializers = requestLogSerializers(routeOptions.logSerializers, this.log)

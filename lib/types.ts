@@ -119,12 +119,112 @@ export type LoadUser = (
   request: FastifyRequest
 ) => Promise<LoadedUser | null | undefined> | LoadedUser | null | undefined
 
-/** The hook type of `authenticate`, `authenticateOptional` and `requireScopes(...)`. */
-export type AuthenticateHook = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  done: HookHandlerDoneFunction
-) => void
+/**
+ * `authenticate`, `authenticateOptional` and what `requireScopes(...)` returns: a hook that answers
+ * a refusal itself (RFC 6750 status, `WWW-Authenticate`, JSON body), used in two ways.
+ *
+ * @example
+ * app.get('/me', { preHandler: app.authenticate }, handler)    // a route hook (onRequest or preHandler)
+ * app.addHook('preHandler', async (request, reply) => {         // awaited in the app's own code
+ *   if (!(await app.authenticate(request, reply))) return reply  // refused: already answered
+ * })
+ * app.get('/report', { preHandler: app.auth([app.authenticate.passError, verifyApiKey]) }, handler)
+ */
+export interface AuthenticateHook {
+  /**
+   * Awaited: `true` when the request may go on (authenticated, or a guest of `authenticateOptional`);
+   * `false` once a refusal has been answered (return `reply` then; `reply.sent` may still be `false`
+   * while asynchronous onSend hooks run).
+   */
+  (request: FastifyRequest, reply: FastifyReply): Promise<boolean>
+  // Last: Fastify's `decorate()` types a value by the last signature of the member of that name.
+  /** As an `onRequest` or `preHandler` hook: answers a refusal, or calls `done()`. Synchronous when it can be. */
+  (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void
+  /**
+   * The same check, but a refusal is passed on as a `BearerTokenError` instead of answered:
+   * for @fastify/auth (`app.auth([app.authenticate.passError, ...])`), or thrown where it is awaited.
+   */
+  readonly passError: PassErrorHook
+}
+
+/**
+ * The `passError` form of a hook: a refusal goes to `done(err)` (or rejects, when awaited) as a
+ * `BearerTokenError`; nothing is sent. Unless the app has its own error handler, the plugin
+ * answers that error exactly as the hook would have.
+ */
+export interface PassErrorHook {
+  /** Awaited: resolves when the request may go on; rejects with the refusal. */
+  (request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /** With a callback (@fastify/auth, a route hook): `done()`, or `done(err)` with the refusal. */
+  (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void
+}
+
+/** `requireScopes(...)`: a hook requiring a valid token that carries every named scope. */
+export type RequireScopes = (...scopes: string[]) => AuthenticateHook
+
+/** The plugin's instance decorators, under their default names. */
+export interface PasswordBearerInstanceDecorators {
+  /** Requires a valid Bearer access token (401/400 otherwise). Use as `onRequest` or `preHandler`, or await it. */
+  authenticate: AuthenticateHook
+  /** Like `authenticate`, but a request without an Authorization header passes as a guest. */
+  authenticateOptional: AuthenticateHook
+  /** Requires a valid token that carries every named scope (403 `insufficient_scope` otherwise). */
+  requireScopes: RequireScopes
+  /**
+   * Ends every session of a user: their refresh tokens die, and every access token issued to them
+   * until now is refused. Decorated only with `refreshTokens` or `revocation` on.
+   */
+  revokeUserSessions: (userId: string) => Promise<void>
+}
+
+/** The plugin's request decorators, under their default names. */
+export interface PasswordBearerRequestDecorators {
+  /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
+  currentUser: PasswordBearerUser | null
+  /** The verified access token's claims, or `null`. */
+  accessToken: Readonly<AccessTokenClaims> | null
+}
+
+/** The names the `decorators` option can change. */
+export type DecoratorKey = keyof PasswordBearerInstanceDecorators | keyof PasswordBearerRequestDecorators
+
+/**
+ * The names an app chose with the `decorators` option, for the types: merge the same names here
+ * once, and Fastify's types (and the option) follow them. Left empty, the default names are typed.
+ *
+ * @example
+ * declare module 'fastify-password-bearer' {
+ *   interface PasswordBearerNames { authenticate: 'bearerAuth', currentUser: 'bearerUser' }
+ * }
+ * // then: app.bearerAuth, request.bearerUser; and the option must say the same:
+ * await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 'bearerAuth', currentUser: 'bearerUser' } })
+ */
+export interface PasswordBearerNames {}
+
+/** One decorator, under the name merged into {@link PasswordBearerNames} or its default one. */
+type Named<D, K extends keyof D & DecoratorKey> = K extends keyof PasswordBearerNames
+  ? { [N in PasswordBearerNames[K] & string]: D[K] }
+  : Pick<D, K>
+
+/** The instance decorators under the names of {@link PasswordBearerNames}: merged into `FastifyInstance`. */
+export type PasswordBearerInstance =
+  Named<PasswordBearerInstanceDecorators, 'authenticate'> &
+  Named<PasswordBearerInstanceDecorators, 'authenticateOptional'> &
+  Named<PasswordBearerInstanceDecorators, 'requireScopes'> &
+  Named<PasswordBearerInstanceDecorators, 'revokeUserSessions'>
+
+/** The request decorators under the names of {@link PasswordBearerNames}: merged into `FastifyRequest`. */
+export type PasswordBearerRequest =
+  Named<PasswordBearerRequestDecorators, 'currentUser'> &
+  Named<PasswordBearerRequestDecorators, 'accessToken'>
+
+/**
+ * The `decorators` option: another name for any of the plugin's decorators. A name merged into
+ * {@link PasswordBearerNames} must be given here too, the same.
+ */
+export type DecoratorNames = {
+  [K in DecoratorKey]?: K extends keyof PasswordBearerNames ? PasswordBearerNames[K] : string
+}
 
 /**
  * Where a verify-only service fetches the issuer's public keys: its JWKS URL, or its RFC 8414
@@ -249,4 +349,10 @@ export interface FastifyPasswordBearerOptions {
   tokenStore?: TokenStore
   /** Milliseconds a `tokenStore` call may take before the request gets 503. @default 2000 */
   tokenStoreTimeout?: number
+  /**
+   * Other names for the plugin's decorators, e.g. `{ authenticate: 'bearerAuth', currentUser: 'user' }`
+   * when the app (or @fastify/jwt's usual setup) already has an `authenticate`. Type them with
+   * {@link PasswordBearerNames}. @default the names of {@link PasswordBearerInstanceDecorators} and {@link PasswordBearerRequestDecorators}
+   */
+  decorators?: DecoratorNames
 }

@@ -5,19 +5,11 @@ import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import fastifyPasswordBearer, { hashPassword, type FastifyPasswordBearerOptions } from '../lib/index.js'
 import type { RateLimitStore } from '../lib/endpoint/throttle-options.js'
-import { buildApp, FORM, SCOPES, SECRET, secretHash } from './support.js'
+import { buildApp, passwordRequest, SCOPES, SECRET, secretHash } from './support.js'
 
 type Res = { statusCode: number, headers: Record<string, unknown>, body: string, json: () => unknown }
 
-function login (app: Awaited<ReturnType<typeof buildApp>>['app'], username: string, password: string, remoteAddress = '127.0.0.1'): Promise<Res> {
-  return app.inject({
-    method: 'POST',
-    url: '/token',
-    remoteAddress,
-    headers: FORM,
-    payload: `grant_type=password&username=${encodeURIComponent(username)}&password=${encodeURIComponent(password)}`
-  })
-}
+const login = passwordRequest
 
 function assertSlowDown (t: Test, res: Res, retryAfter?: number): void {
   t.equal(res.statusCode, 429, 'status 429')
@@ -197,6 +189,43 @@ t.test('a failing store answers 503 temporarily_unavailable without internals; s
   t.equal((await login(lenient.app, 'alice', 'secret')).statusCode, 200)
 })
 
+t.test('a store that does not answer within rateLimit.timeout: 503 temporarily_unavailable; skipOnError lets logins through', async (t) => {
+  class Hanging implements RateLimitStore {
+    incr (): void {}
+    read (): void {}
+    child (): RateLimitStore { return new Hanging() }
+  }
+  const strict = await buildApp({ rateLimit: { store: Hanging, timeout: 200 } })
+  const lenient = await buildApp({ rateLimit: { store: Hanging, timeout: 200, skipOnError: true } })
+  t.teardown(() => Promise.all([strict.app.close(), lenient.app.close()]))
+  const started = Date.now()
+  const res = await login(strict.app, 'alice', 'secret')
+  assertNoToken(t, res, 503)
+  t.equal((res.json() as Record<string, unknown>).error, 'temporarily_unavailable')
+  t.equal(res.headers['retry-after'], '5')
+  t.ok(Date.now() - started < 1000, `answered after the time limit (${Date.now() - started} ms)`)
+  t.equal((await login(lenient.app, 'alice', 'secret')).statusCode, 200)
+})
+
+t.test('in a shared store, a lock holds for its full length even when its count of lockouts is forgotten first', async (t) => {
+  const advance = clock(t)
+  const { Store } = sharedStore()
+  const HOUR = 3_600_000
+  const { app } = await buildApp({ rateLimit: { username: { max: 1, timeWindow: HOUR }, address: false, maxLockout: 2 * HOUR, store: Store } })
+  t.teardown(() => app.close())
+  assertNoToken(t, await login(app, 'alice', 'wrong'), 400)
+  assertSlowDown(t, await login(app, 'alice', 'wrong'), 3600)
+  // The store remembers the count of lockouts for a day from the first one; a lock that starts
+  // half an hour before that day ends must still last its two hours.
+  advance(23.5 * HOUR)
+  assertNoToken(t, await login(app, 'alice', 'wrong'), 400)
+  assertSlowDown(t, await login(app, 'alice', 'wrong'), 7200)
+  advance(HOUR)
+  assertSlowDown(t, await login(app, 'alice', 'secret'))
+  advance(HOUR)
+  t.equal((await login(app, 'alice', 'secret')).statusCode, 200, 'the lock ends on time')
+})
+
 t.test('an app that registers @fastify/rate-limit itself keeps its own limits, and the token route keeps its', async (t) => {
   const passwordHash = await secretHash()
   const app = Fastify()
@@ -236,7 +265,7 @@ t.test('invalid rateLimit options fail registration with FST_PWB_INVALID_OPTION'
     5, null, 'on', [], { foo: 1 },
     { username: { max: 0 } }, { username: { max: 1.5 } }, { username: 'x' },
     { address: { timeWindow: 10 } }, { maxLockout: -1 }, { store: 'redis' }, { redis: 'localhost' },
-    { nameSpace: '' }, { skipOnError: 'yes' }, { cache: 1 }
+    { nameSpace: '' }, { skipOnError: 'yes' }, { cache: 1 }, { timeout: 0 }, { timeout: '1s' }, { timeout: 60_001 }
   ]) {
     await t.rejects(buildApp({ rateLimit: rateLimit as never }), { code: 'FST_PWB_INVALID_OPTION' }, JSON.stringify(rateLimit))
   }

@@ -58,6 +58,17 @@ export function tokenRequest (app: FastifyInstance, body: string, headers: Recor
   return app.inject({ method: 'POST', url: '/token', payload: body, headers: { ...FORM, ...headers } })
 }
 
+/** A password-grant request from `remoteAddress` (the throttle counts per address); any answer. */
+export function passwordRequest (app: FastifyInstance, username: string, password: string, remoteAddress = '127.0.0.1'): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/token',
+    remoteAddress,
+    headers: FORM,
+    payload: `grant_type=password&username=${encodeURIComponent(username)}&password=${encodeURIComponent(password)}`
+  })
+}
+
 export async function login (app: FastifyInstance, username = 'alice', extra = ''): Promise<string> {
   const res = await tokenRequest(app, `grant_type=password&username=${username}&password=secret${extra}`)
   const body = res.json() as { access_token?: string }

@@ -44,7 +44,10 @@ export interface RateLimitOptions {
   address?: AttemptLimit | false
   /** Longest lockout in milliseconds: each consecutive lockout of a key doubles, up to this. @default 3_600_000 */
   maxLockout?: number
-  /** An ioredis client: counters shared by every instance using the same Redis. */
+  /**
+   * An ioredis client (`Redis` or `Cluster`): counters and lockouts shared by every instance using
+   * the same Redis (docs/redis.md). Keep Redis's `maxmemory-policy` at `noeviction`.
+   */
   redis?: unknown
   /** Key prefix in Redis. @default 'fastify-password-bearer-' */
   nameSpace?: string
@@ -57,7 +60,13 @@ export interface RateLimitOptions {
    * other traffic; about 150 bytes each. @default 100_000
    */
   maxLocks?: number
-  /** When the store fails: `true` lets logins through unthrottled, `false` answers 503. @default false */
+  /**
+   * Milliseconds a counter store call (a Redis round trip) may take: a store that answers later, or
+   * not at all (Redis down, paused, unreachable), fails the request like a store error.
+   * @default 1000
+   */
+  timeout?: number
+  /** When the store fails or times out: `true` lets logins through unthrottled, `false` answers 503. @default false */
   skipOnError?: boolean
 }
 
@@ -71,6 +80,7 @@ export interface ResolvedRateLimit {
   store: RateLimitStoreConstructor | undefined
   cache: number
   maxLocks: number
+  timeout: number
   skipOnError: boolean
 }
 
@@ -80,7 +90,8 @@ export const RATE_LIMIT_DEFAULTS = Object.freeze({
   maxLockout: 3_600_000,
   nameSpace: 'fastify-password-bearer-',
   cache: 50_000,
-  maxLocks: 100_000
+  maxLocks: 100_000,
+  timeout: 1000
 })
 
 const DAY = 86_400_000
@@ -106,7 +117,7 @@ export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
     throw new InvalidOptionError('rateLimit', 'expected an object { username, address, maxLockout, redis, store, ... } or false')
   }
   const options = value as RateLimitOptions
-  unknownKeys('rateLimit', options, ['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'maxLocks', 'skipOnError'])
+  unknownKeys('rateLimit', options, ['username', 'address', 'maxLockout', 'redis', 'nameSpace', 'store', 'cache', 'maxLocks', 'timeout', 'skipOnError'])
   if (options.store !== undefined && typeof options.store !== 'function') {
     throw new InvalidOptionError('rateLimit.store', 'expected a @fastify/rate-limit store constructor')
   }
@@ -128,6 +139,7 @@ export function resolveRateLimit (value: unknown): ResolvedRateLimit | false {
     store: options.store,
     cache: integerOption('rateLimit.cache', options.cache, RATE_LIMIT_DEFAULTS.cache, 100, 10_000_000),
     maxLocks: integerOption('rateLimit.maxLocks', options.maxLocks, RATE_LIMIT_DEFAULTS.maxLocks, 100, 10_000_000),
+    timeout: integerOption('rateLimit.timeout', options.timeout, RATE_LIMIT_DEFAULTS.timeout, 1, 60_000),
     skipOnError: options.skipOnError ?? false
   }
 }

@@ -14,8 +14,10 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
-import { OAuthError, RETRY_AFTER } from '../errors.js'
+import { OAuthError, RateLimitTimeoutError, RETRY_AFTER } from '../errors.js'
+import { Deadlines } from '../stores/deadlines.js'
 import { LockTable } from './lock-table.js'
+import { evictionPolicy, RedisLocks } from './redis-locks.js'
 import type { AttemptLimit, ResolvedRateLimit } from './throttle-options.js'
 
 // Consecutive lockouts of a key are remembered this long.
@@ -61,7 +63,8 @@ export async function createThrottle (
     global: false,
     nameSpace: options.nameSpace,
     cache: options.cache,
-    skipOnError: options.skipOnError,
+    // Store failures reach the throttle, which applies skipOnError to them and to its timeouts alike.
+    skipOnError: false,
     ...(options.redis !== undefined ? { redis: options.redis } : {}),
     ...(options.store !== undefined ? { store: options.store as never } : {})
   })
@@ -85,16 +88,27 @@ export async function createThrottle (
     username: child.createRateLimit(counterOptions)
   }
 
+  // Every store call (counters and Redis locks) is bounded in time: a store that fails or does not
+  // answer in time (Redis down, paused, unreachable) gets the request a 503, never an unthrottled
+  // attempt, unless skipOnError says to let it through as if nothing had been counted.
+  const deadlines = new Deadlines(options.timeout)
+  function guarded<T> (work: Promise<T>, skipped: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (err: unknown): void => {
+        if (options.skipOnError) resolve(skipped)
+        else {
+          reject(new OAuthError('temporarily_unavailable', 'The server cannot count login attempts right now: retry after the Retry-After delay',
+            { 'retry-after': RETRY_AFTER.storeDown }, { reason: 'rate_limit_store', code: (err as { code?: string }).code }))
+        }
+      }
+      const wait = deadlines.start(() => { fail(new RateLimitTimeoutError(deadlines.ms)) })
+      work.then((value) => { if (deadlines.end(wait)) resolve(value) }, (err: unknown) => { if (deadlines.end(wait)) fail(err) })
+    })
+  }
+
   async function count (request: FastifyRequest, kind: ThrottleKind, key: string, window: number, increment: boolean): Promise<Count> {
-    const counter = counters[kind]
     slots.set(request, { key: `pwb:${kind}:${key}`, window })
-    let result
-    try {
-      result = await counter(request, { increment })
-    } catch (err) {
-      throw new OAuthError('temporarily_unavailable', 'The server cannot count login attempts right now: retry after the Retry-After delay',
-        { 'retry-after': RETRY_AFTER.storeDown }, { reason: 'rate_limit_store', code: (err as { code?: string }).code })
-    }
+    const result = await guarded(counters[kind](request, { increment }), { isAllowed: true, key: '' } as const)
     if (result.isAllowed) return { count: 0, ttl: 0 }
     return { count: UNLIMITED - result.remaining, ttl: result.ttl }
   }
@@ -113,30 +127,17 @@ export async function createThrottle (
   // Per request, the credit counter of the window each of its attempts was counted in.
   const credits = new WeakMap<FastifyRequest, Partial<Record<ThrottleKind, Slot>>>()
 
-  // Lockouts: in process memory, a table no flood can evict a live lock from (lock-table.ts); in a
-  // shared store (Redis, or the app's), counters that expire with the lock.
-  const table = options.redis === undefined && options.store === undefined
-    ? new LockTable(options.maxLocks, STRIKE_MEMORY)
-    : undefined
-  const locks = {
-    async state (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<{ strikes: number, lockedFor: number }> {
-      if (table !== undefined) return table.state(`${kind}:${id}`)
-      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, false)).count
-      if (strikes === 0) return { strikes, lockedFor: 0 }
-      const lock = await count(request, kind, `${id}:lock:${strikes}`, lockFor(limit, strikes), false)
-      return { strikes, lockedFor: lock.count > 0 ? lock.ttl : 0 }
-    },
-    async lock (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<{ strikes: number, ms: number } | undefined> {
-      if (table !== undefined) return table.lock(`${kind}:${id}`, (strikes) => lockFor(limit, strikes))
-      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, true)).count
-      const ms = lockFor(limit, strikes)
-      await count(request, kind, `${id}:lock:${strikes}`, ms, true)
-      return { strikes, ms }
-    }
-  }
+  // Lockouts: in process memory, a table no flood can evict a live lock from (lock-table.ts); in
+  // Redis, two keys per throttle key written by one script (redis-locks.ts); in another shared
+  // store, counters that expire with the lock.
+  const locks = options.redis !== undefined
+    ? redisLocks(child, options, guarded, lockFor)
+    : options.store === undefined
+      ? tableLocks(new LockTable(options.maxLocks, STRIKE_MEMORY), lockFor)
+      : counterLocks(count, lockFor)
 
   async function check (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<void> {
-    const { strikes, lockedFor } = await locks.state(request, kind, id, limit)
+    const { strikes, lockedFor } = await locks.state(request, kind, id)
     if (lockedFor > 0) throw refuse(kind, lockedFor, strikes, false)
     const attempts = await count(request, kind, id + ':attempts', limit.timeWindow, true)
     const windowLeft = Math.max(1, attempts.ttl)
@@ -146,7 +147,8 @@ export async function createThrottle (
     const credited = await count(request, kind, credit.key, credit.window, false)
     if (attempts.count - credited.count <= limit.max) return
     const locked = await locks.lock(request, kind, id, limit)
-    // A full lock table cannot record the lock: this request is refused all the same.
+    // A full lock table (or a failed store, with skipOnError) cannot record the lock: this request
+    // is refused all the same.
     if (locked === undefined) throw refuse(kind, lockFor(limit, strikes + 1), strikes + 1, true)
     throw refuse(kind, locked.ms, locked.strikes, true)
   }
@@ -165,6 +167,57 @@ export async function createThrottle (
           await count(request, kind as ThrottleKind, credit.key, credit.window, true)
         }
       } catch {}
+    }
+  }
+}
+
+/** Where lockouts are kept: a key's consecutive lockouts and the lock's time left, and new locks. */
+interface Locks {
+  state (request: FastifyRequest, kind: ThrottleKind, id: string): Promise<{ strikes: number, lockedFor: number }>
+  lock (request: FastifyRequest, kind: ThrottleKind, id: string, limit: Required<AttemptLimit>): Promise<{ strikes: number, ms: number } | undefined>
+}
+
+type LockFor = (limit: Required<AttemptLimit>, strikes: number) => number
+type Guarded = <T>(work: Promise<T>, skipped: T) => Promise<T>
+type CountFn = (request: FastifyRequest, kind: ThrottleKind, key: string, window: number, increment: boolean) => Promise<Count>
+
+function tableLocks (table: LockTable, lockFor: LockFor): Locks {
+  return {
+    state: async (_request, kind, id) => table.state(`${kind}:${id}`),
+    lock: async (_request, kind, id, limit) => table.lock(`${kind}:${id}`, (strikes) => lockFor(limit, strikes))
+  }
+}
+
+function redisLocks (child: FastifyInstance, options: ResolvedRateLimit, guarded: Guarded, lockFor: LockFor): Locks {
+  const redis = new RedisLocks(options.redis, `${options.nameSpace}pwb:`, STRIKE_MEMORY)
+  // A Redis that may evict keys before they expire may lift a lock early: say so once, at startup.
+  evictionPolicy(options.redis).then((policy) => {
+    if (policy !== undefined) {
+      child.log.warn({ event: 'rate_limit_config', maxmemoryPolicy: policy },
+        `Redis maxmemory-policy is "${policy}": under memory pressure Redis may evict a login lockout before it ends; set it to "noeviction"`)
+    }
+  }, () => {})
+  return {
+    state: (_request, kind, id) => guarded(redis.state(`${kind}:${id}`), { strikes: 0, lockedFor: 0 }),
+    lock: (_request, kind, id, limit) => guarded(redis.lock(`${kind}:${id}`, lockFor(limit, 1), options.maxLockout), undefined)
+  }
+}
+
+// A store's counters only set their expiry when they are created, so the count of lockouts is
+// remembered from the first lockout of a series; the lock is its own counter (not numbered by that
+// count), so a lock holds for its full length even when the count is forgotten first.
+function counterLocks (count: CountFn, lockFor: LockFor): Locks {
+  return {
+    async state (request, kind, id) {
+      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, false)).count
+      const lock = await count(request, kind, id + ':lock', 1, false) // a read: the window is not used
+      return { strikes, lockedFor: lock.count > 0 ? lock.ttl : 0 }
+    },
+    async lock (request, kind, id, limit) {
+      const strikes = (await count(request, kind, id + ':lockouts', STRIKE_MEMORY, true)).count
+      const ms = lockFor(limit, strikes)
+      await count(request, kind, id + ':lock', ms, true)
+      return { strikes, ms }
     }
   }
 }

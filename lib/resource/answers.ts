@@ -1,28 +1,30 @@
 /**
- * The resource hooks' refusals (RFC 6750 §3): status, `WWW-Authenticate` challenge and JSON body,
- * each built once per plugin instance.
+ * The resource hooks' refusals (RFC 6750 §3): status, headers (the `WWW-Authenticate` challenge,
+ * `Retry-After`) and JSON body, each built once per plugin instance; sent by the hooks, or carried
+ * by a `BearerTokenError` when a hook passes its refusal on.
  */
 import type { FastifyReply } from 'fastify'
-import { RESOURCE_ERRORS, type ResourceErrorCode } from '../errors.js'
+import { BearerTokenError, RESOURCE_ERRORS, resourceErrorBody, RETRY_AFTER, type ResourceErrorCode } from '../errors.js'
 import { buildChallenge } from './bearer-token.js'
 
 /** A prepared error answer. */
 export interface Answer {
+  code: ResourceErrorCode
   statusCode: number
-  /** The `WWW-Authenticate` value; none for a server-side failure (see below). */
-  challenge: string | undefined
+  headers: Readonly<Record<string, string>>
   body: string
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 function answer (code: ResourceErrorCode, realm: string, resourceMetadata: string | undefined, scope?: string): Answer {
-  const { statusCode, error, message } = RESOURCE_ERRORS[code]
-  return {
-    statusCode,
-    // RFC 6750 §3 defines challenges for the client's errors only. A client that sees one may drop
-    // its token and log the user out, which an outage of the server's user store must not cause.
-    challenge: statusCode >= 500 ? undefined : buildChallenge({ realm, error, scope, resourceMetadata }),
-    body: JSON.stringify({ statusCode, code, error: error ?? 'unauthorized', message })
-  }
+  const { statusCode, error } = RESOURCE_ERRORS[code]
+  const headers: Record<string, string> = {}
+  // RFC 6750 §3 defines challenges for the client's errors only. A client that sees one may drop
+  // its token and log the user out, which an outage of the server's user store must not cause.
+  if (statusCode < 500) headers['www-authenticate'] = buildChallenge({ realm, error, scope, resourceMetadata })
+  if (code === 'FST_PWB_UNAVAILABLE') headers['retry-after'] = RETRY_AFTER.storeDown
+  return { code, statusCode, headers: Object.freeze(headers), body: JSON.stringify(resourceErrorBody(code)) }
 }
 
 /**
@@ -43,8 +45,21 @@ export function answers (realm: string, resourceMetadata?: string) {
 }
 
 export function send (reply: FastifyReply, a: Answer): void {
-  if (a.challenge !== undefined) reply.header('www-authenticate', a.challenge)
   reply.code(a.statusCode)
-    .header('content-type', 'application/json; charset=utf-8')
+    .headers(a.headers)
+    .header('content-type', JSON_TYPE)
     .send(a.body)
+}
+
+/** The refusal `a` as an error, for a hook that passes it on. */
+export function refusalError (a: Answer): BearerTokenError {
+  return new BearerTokenError(a.code, a.headers)
+}
+
+/** Answers a passed-on refusal exactly as the hooks answer it themselves. */
+export function sendError (reply: FastifyReply, err: BearerTokenError): void {
+  reply.code(err.statusCode)
+    .headers(err.headers)
+    .header('content-type', JSON_TYPE)
+    .send(JSON.stringify(err))
 }

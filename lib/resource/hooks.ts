@@ -3,35 +3,44 @@
  * pipeline of four steps: read the token, check it, load the user, check the scopes. A step that
  * may answer later (an async `loadUser`) goes through one continuation, `continueWith`, so a store
  * that answers synchronously finishes in the same tick; a token check that waits for the issuer's
- * keys (a verify-only service meeting a new kid) resumes at step 3 when they arrive. Each hook works as `onRequest` or
- * `preHandler`; failures are answered with RFC 6750 §3 challenges (see answers.ts).
+ * keys (a verify-only service meeting a new kid) resumes at step 3 when they arrive.
+ *
+ * Each hook ends a request one of four ways, chosen by how it is called: as an `onRequest` or
+ * `preHandler` hook (a `done` callback: refusals are answered with RFC 6750 §3 challenges, see
+ * answers.ts, success calls `done()`, no promise), awaited (no `done`: refusals are answered, the
+ * promise says whether the request may go on), and the same two through the hook's `passError`
+ * form, which hands a refusal to `done(err)` or rejects with it instead of answering (@fastify/auth).
  */
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { InvalidOptionError, RETRY_AFTER, UnknownScopeError, UserStoreTimeoutError } from '../errors.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { InvalidOptionError, UnknownScopeError, UserStoreTimeoutError } from '../errors.js'
 import type { HookSecurity } from '../openapi/route-security.js'
 import type { Deadlines } from '../stores/deadlines.js'
 import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../stores/user-store.js'
-import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PasswordBearerUser } from '../types.js'
-import { answers, send, type Answer } from './answers.js'
+import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PassErrorHook, PasswordBearerUser, RequireScopes } from '../types.js'
+import { answers, refusalError, send, type Answer } from './answers.js'
 import { authorizationCount, parseAuthorization } from './bearer-token.js'
+import { setNoStore } from './no-store.js'
 import { KEYS_UNAVAILABLE, type TokenRead, type TokenReader } from './verified-tokens.js'
 
 export interface HookDeps {
-  realm: string
   /** The RFC 9728 metadata URL, named in every challenge (`resource_metadata`). */
   resourceMetadata?: string | undefined
+  realm: string
   knownScopes: ReadonlySet<string>
   loadUser: LoadUser | undefined
   /** Claims of a valid token, or undefined. */
   readToken: TokenReader
   /** The time limit of an async `loadUser`. */
   deadlines: Deadlines
+  /** The request properties the hooks set: the user and the token's claims. */
+  userProperty: string
+  claimsProperty: string
 }
 
 export interface Authenticators {
   authenticate: AuthenticateHook
   authenticateOptional: AuthenticateHook
-  requireScopes: (...scopes: string[]) => AuthenticateHook
+  requireScopes: RequireScopes
   /** Which hook protects how: read by the OpenAPI route marker. */
   registry: WeakMap<object, HookSecurity>
 }
@@ -48,10 +57,33 @@ interface Guard {
 interface Pass {
   request: FastifyRequest
   reply: FastifyReply
-  done: HookHandlerDoneFunction
+  /** Success (no argument); for `passOn`, a refusal too. */
+  done: (err?: Error) => void
+  refuse: Refuse
   guard: Guard
   claims: AccessTokenClaims
 }
+
+/** How a hook ends a request it refuses. */
+type Refuse = (pass: Pass, answer: Answer) => void
+
+/** A route hook answers the refusal; Fastify's `done` is not called. */
+const answer: Refuse = (pass, a) => { send(pass.reply, a) }
+/** What an awaited hook's `done` receives once it has answered a refusal (`hook` resolves `false`). */
+const ANSWERED = new Error('answered')
+/** Awaited: answers, then lets the caller's promise settle. */
+const answerAndSettle: Refuse = (pass, a) => {
+  send(pass.reply, a)
+  pass.done(ANSWERED)
+}
+
+/** `bind` of a hook: the hook itself, unless arguments are bound too. */
+function bindToSelf (this: (...args: unknown[]) => unknown, thisArg: unknown, ...args: unknown[]): unknown {
+  return args.length === 0 ? this : Function.prototype.bind.call(this, thisArg, ...args)
+}
+
+/** The request's properties by name: the default names or the app's own (the `decorators` option). */
+type Properties = Record<string, unknown>
 
 function hasQueryToken (request: FastifyRequest): boolean {
   // Cheap exits first; the parsed query decides (it decodes `access%5Ftoken` too), and a bracketed
@@ -90,30 +122,44 @@ function userFromLoaded (user: LoadedUser, tokenScopes: string[]): PasswordBeare
 
 /** Builds the hooks. */
 export function createAuthenticators (deps: HookDeps): Authenticators {
-  const { loadUser, readToken, deadlines } = deps
+  const { loadUser, readToken, deadlines, userProperty, claimsProperty } = deps
   const ANSWER = answers(deps.realm, deps.resourceMetadata)
   const registry = new WeakMap<object, HookSecurity>()
 
+  /**
+   * `passError`: the refusal goes to `done` as a BearerTokenError; nothing is sent. A user this hook
+   * set before refusing (for a missing scope) is taken back: another strategy may still let the
+   * request in, and it must not find a user whom this hook refused.
+   */
+  const passOn: Refuse = (pass, a) => {
+    if (pass.claims !== undefined) {
+      const properties = pass.request as unknown as Properties
+      properties[userProperty] = null
+      properties[claimsProperty] = null
+    }
+    pass.done(refusalError(a))
+  }
+
   /** Step 1: the token of the Authorization header, or undefined once the request is answered. */
   function tokenOf (pass: Pass): string | undefined {
-    const { request, reply } = pass
+    const { request } = pass
     if (hasQueryToken(request)) {
-      send(reply, ANSWER.tokenInQuery)
+      pass.refuse(pass, ANSWER.tokenInQuery)
       return undefined
     }
     const credentials = parseAuthorization(request.headers.authorization)
     if (authorizationCount(request.raw.rawHeaders) > 1) {
       // RFC 6750 §3.1: more than one credential is invalid_request, whichever one a reader keeps.
-      send(reply, ANSWER.multipleCredentials)
+      pass.refuse(pass, ANSWER.multipleCredentials)
       return undefined
     }
     if (credentials.kind === 'none') {
       if (pass.guard.optional) pass.done()
-      else send(reply, ANSWER.noToken)
+      else pass.refuse(pass, ANSWER.noToken)
       return undefined
     }
     if (credentials.kind === 'malformed') {
-      send(reply, ANSWER.invalidRequest)
+      pass.refuse(pass, ANSWER.invalidRequest)
       return undefined
     }
     return credentials.token
@@ -123,13 +169,12 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
   function claimsOf (pass: Pass, read: TokenRead): AccessTokenClaims | undefined {
     if (read === KEYS_UNAVAILABLE) {
       pass.request.log.error({ event: 'authenticate', outcome: 'error', code: 'FST_PWB_KEYS_UNAVAILABLE' }, 'no issuer key to check the access token with')
-      pass.reply.header('retry-after', RETRY_AFTER.storeDown)
-      send(pass.reply, ANSWER.unavailable)
+      pass.refuse(pass, ANSWER.unavailable)
       return undefined
     }
     if (read === undefined) {
       pass.request.log.debug({ event: 'authenticate', outcome: 'invalid_token' }, 'access token refused')
-      send(pass.reply, ANSWER.invalidToken)
+      pass.refuse(pass, ANSWER.invalidToken)
     }
     return read
   }
@@ -145,20 +190,21 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     }
     if (user === null || user === undefined || (isLoadedUser(user) && (user as LoadedUser).disabled === true)) {
       pass.request.log.info({ event: 'authenticate', outcome: 'invalid_token', reason: 'user_gone' }, 'token of a missing or disabled user refused')
-      send(pass.reply, ANSWER.invalidToken)
+      pass.refuse(pass, ANSWER.invalidToken)
       return
     }
     if (!isLoadedUser(user)) {
       pass.request.log.error({ event: 'authenticate', outcome: 'error' }, 'loadUser returned a value without id and username')
-      send(pass.reply, ANSWER.serverError)
+      pass.refuse(pass, ANSWER.serverError)
       return
     }
     authenticated(pass, userFromLoaded(user as LoadedUser, scopesOf(pass.claims)))
   }
 
   function authenticated (pass: Pass, user: PasswordBearerUser): void {
-    pass.request.accessToken = pass.claims
-    pass.request.currentUser = user
+    const properties = pass.request as unknown as Properties
+    properties[claimsProperty] = pass.claims
+    properties[userProperty] = user
     scopesChecked(pass, user)
   }
 
@@ -167,7 +213,7 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     for (const scope of pass.guard.required) {
       if (!user.scopes.includes(scope)) {
         pass.request.log.debug({ event: 'authenticate', outcome: 'insufficient_scope' }, 'missing scope')
-        send(pass.reply, pass.guard.insufficient as Answer)
+        pass.refuse(pass, pass.guard.insufficient as Answer)
         return
       }
     }
@@ -176,12 +222,7 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
 
   function failed (pass: Pass, err: Error & { code?: string }): void {
     pass.request.log.error({ event: 'authenticate', outcome: 'error', code: err.code, err }, 'loadUser failed')
-    if (err instanceof UserStoreTimeoutError) {
-      pass.reply.header('retry-after', RETRY_AFTER.storeDown)
-      send(pass.reply, ANSWER.unavailable)
-    } else {
-      send(pass.reply, ANSWER.serverError)
-    }
+    pass.refuse(pass, err instanceof UserStoreTimeoutError ? ANSWER.unavailable : ANSWER.serverError)
   }
 
   /** Runs `next` now for a plain value, or once a promise settles within the store's time limit. */
@@ -197,11 +238,14 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     else awaitStore(value as PromiseLike<unknown>, deadlines, (v) => { next(pass, v) }, (err) => { failed(pass, err) })
   }
 
-  function run (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, guard: Guard): void {
-    const pass = { request, reply, done, guard, claims: undefined as unknown as AccessTokenClaims }
-    // Already authenticated by an earlier hook of this plugin on the same request.
-    if (request.accessToken !== null && request.currentUser !== null) {
-      scopesChecked(pass, request.currentUser)
+  function run (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, guard: Guard, refuse: Refuse): void {
+    const pass: Pass = { request, reply, done, refuse, guard, claims: undefined as unknown as AccessTokenClaims }
+    // Already authenticated by an earlier hook of this plugin on the same request. `!= null`: a
+    // request of a scope the plugin did not decorate has neither property.
+    const properties = request as unknown as Properties
+    const current = properties[userProperty]
+    if (current != null && properties[claimsProperty] != null) {
+      scopesChecked(pass, current as PasswordBearerUser)
       return
     }
     const token = tokenOf(pass)
@@ -232,10 +276,41 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     continueWith(pass, loaded, userLoaded)
   }
 
+  /**
+   * One hook and its `passError` form. Called with a `done` callback (as a route hook, or by
+   * @fastify/auth), a hook allocates no promise; without one (awaited), it returns a promise.
+   */
   function hook (guard: Guard): AuthenticateHook {
-    const fn: AuthenticateHook = (request, reply, done) => { run(request, reply, done, guard) }
-    registry.set(fn, { scopes: guard.required, optional: guard.optional })
-    return fn
+    const passError = function passError (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
+      // Inside @fastify/auth or awaited, where the plugin's route marker does not see it.
+      setNoStore(reply)
+      if (typeof done === 'function') {
+        run(request, reply, done, guard, passOn)
+        return undefined
+      }
+      return new Promise<void>((resolve, reject) => {
+        run(request, reply, (err) => { if (err === undefined) resolve(); else reject(err) }, guard, passOn)
+      })
+    } as PassErrorHook
+    const authenticate = function authenticate (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<boolean> | undefined {
+      if (typeof done === 'function') {
+        run(request, reply, done, guard, answer)
+        return undefined
+      }
+      setNoStore(reply) // awaited in the app's code, where the plugin's route marker does not see it
+      return new Promise<boolean>((resolve) => {
+        run(request, reply, (outcome) => { resolve(outcome !== ANSWERED) }, guard, answerAndSettle)
+      })
+    } as unknown as AuthenticateHook
+    Object.defineProperty(authenticate, 'passError', { value: passError, enumerable: true })
+    const security = { scopes: guard.required, optional: guard.optional }
+    for (const fn of [authenticate, passError]) {
+      // The hooks ignore `this`: binding one (as `app.getDecorator()` and @fastify/auth do) gives
+      // the hook itself, which the route marker recognises and which keeps its `passError`.
+      Object.defineProperty(fn, 'bind', { value: bindToSelf })
+      registry.set(fn, security)
+    }
+    return authenticate
   }
 
   const none: readonly string[] = Object.freeze([])

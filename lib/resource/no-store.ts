@@ -1,15 +1,21 @@
 /**
  * Answers of protected routes are per user: the plugin marks them `Cache-Control: no-store` and
  * `Vary: Authorization` (RFC 9111 §5.2.2.5, RFC 6750 §5.3), refusals included, unless the route set
- * its own `Cache-Control`. Applied through each protected route's `onSend` hooks.
+ * its own `Cache-Control`. Applied through each protected route's `onSend` hooks, and by a hook's
+ * `passError` form when it runs (inside @fastify/auth, where the route marker does not see it).
  */
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 
-function noStore (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+/** Marks the reply no-store and `Vary: Authorization`, unless it has its own `Cache-Control`. */
+export function setNoStore (reply: FastifyReply): void {
   if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store')
   const vary = reply.getHeader('vary')
   if (vary === undefined) reply.header('vary', 'Authorization')
   else if (!/(^|,)\s*(authorization|\*)\s*(,|$)/i.test(String(vary))) reply.header('vary', `${String(vary)}, Authorization`)
+}
+
+function noStore (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  setNoStore(reply)
   done(null, payload)
 }
 

@@ -15,6 +15,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import { InvalidOptionError } from '../errors.js'
+import { notifyListeners } from './revocation-listeners.js'
 import type {
   RefreshFamily,
   RefreshTokenRef,
@@ -230,14 +231,7 @@ export class MemoryTokenStore implements TokenStore {
    * revocation, which is recorded already: its error rejects the revoking call afterwards.
    */
   #emit (revocation: Revocation): void {
-    const errors: unknown[] = []
-    for (const listener of this.#listeners) {
-      try {
-        listener(revocation)
-      } catch (err) {
-        errors.push(err)
-      }
-    }
+    const errors = notifyListeners(this.#listeners, revocation)
     if (errors.length > 0) throw errors[0]
   }
 

@@ -35,7 +35,8 @@ interface Session {
   token: string
 }
 
-function newFamily (now: number, subject = 'u1', overrides: Partial<RefreshFamily> = {}): RefreshFamily {
+/** A family of `subject` created at `now`, an hour long, ten minutes idle. */
+export function newFamily (now: number, subject = 'u1', overrides: Partial<RefreshFamily> = {}): RefreshFamily {
   return {
     id: newFamilyId(),
     shard: shardKey(subject),

@@ -1,6 +1,8 @@
 // Type tests: compiled by `npm run lint:types` (part of `npm test`). Each @ts-expect-error line fails the
 // build if the error it expects goes away, so these checks cannot pass by accident.
+import fastifyAuth from '@fastify/auth'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import { Cluster, Redis } from 'ioredis'
 import fastifyPasswordBearer, {
   createKeySet,
   fastifyPasswordBearer as named,
@@ -8,9 +10,11 @@ import fastifyPasswordBearer, {
   KeySetError,
   KeysUnavailableError,
   hashPassword,
+  BearerTokenError,
   InvalidOptionError,
   MissingPeerError,
   UnknownHashError,
+  RateLimitTimeoutError,
   UserStoreError,
   UserStoreTimeoutError,
   securityScheme,
@@ -27,6 +31,10 @@ import fastifyPasswordBearer, {
   type AuthenticateHook,
   type BcryptVerifierOptions,
   type FastifyPasswordBearerOptions,
+  type PassErrorHook,
+  type RequireScopes,
+  type ResourceErrorBody,
+  type ResourceErrorCode,
   type PasswordBearerErrorCode,
   type PasswordBearerUser,
   type PasswordVerifier,
@@ -92,6 +100,60 @@ app.get('/opt', { onRequest: app.authenticateOptional }, async (request: Fastify
   return request.currentUser?.username ?? 'guest'
 })
 
+// Awaited in the app's own code: a promise of "may the request go on".
+app.addHook('preHandler', async (request, reply) => {
+  const passed: boolean = await app.authenticate(request, reply)
+  if (!passed) return reply
+  const scoped: Promise<boolean> = app.requireScopes('x')(request, reply)
+  const optional: Promise<boolean> = app.authenticateOptional(request, reply)
+  await Promise.all([scoped, optional])
+  // @ts-expect-error with a done callback, a hook returns nothing to await
+  const none: Promise<boolean> = app.authenticate(request, reply, () => {})
+  use(none)
+})
+app.get('/cb', {
+  onRequest: app.authenticate,
+  preHandler: [app.requireScopes('x'), app.authenticateOptional.passError]
+}, async () => 'ok')
+
+// The passError form, inside @fastify/auth or awaited (it rejects with a BearerTokenError).
+await app.register(fastifyAuth)
+const passing: PassErrorHook = app.authenticate.passError
+const requireScopes: RequireScopes = app.requireScopes
+app.get('/either', {
+  preHandler: app.auth([passing, requireScopes('x').passError, (request, _reply, done) => { done(request.headers['x-key'] === 'k' ? undefined : new Error('no key')) }])
+}, async () => 'ok')
+app.get('/both', { preHandler: app.auth([app.authenticateOptional.passError, app.requireScopes('x').passError], { relation: 'and' }) }, async () => 'ok')
+app.get('/thrown', async (request, reply) => {
+  const settled: void = await app.authenticate.passError(request, reply)
+  // @ts-expect-error the passError form resolves to nothing: a refusal rejects
+  const flag: boolean = await app.authenticate.passError(request, reply)
+  use(settled, flag)
+  return 'ok'
+})
+// @ts-expect-error passError is read-only
+app.authenticate.passError = passing
+
+// A passed-on refusal, as an app's error handler sees it.
+app.setErrorHandler((err, _request, reply) => {
+  if (err instanceof BearerTokenError) {
+    const code: ResourceErrorCode = err.code
+    const headers: Record<string, string> = err.headers
+    const body: ResourceErrorBody = err.toJSON()
+    const rfc6750: string = err.error
+    use(code, rfc6750)
+    return reply.code(err.statusCode).headers(headers).send(body)
+  }
+  return reply.send(err)
+})
+
+// The decorators option: names of the decorators (typed under PasswordBearerNames, see renamed/).
+await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 'bearerAuth', currentUser: 'user' } })
+// @ts-expect-error not a decorator of the plugin
+await app.register(fastifyPasswordBearer, { ...options, decorators: { jwtVerify: 'x' } })
+// @ts-expect-error a name is a string
+await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 1 } })
+
 // Asymmetric keys in a set the app rotates at run time; a verify-only service with the issuer's keys.
 const keySet: KeySet = createKeySet([{ privateKey: '-----BEGIN PRIVATE KEY-----...', kid: 'k1' }, { publicKey: { kty: 'OKP', crv: 'Ed25519', x: '...' } }])
 const current: KeyInfo | undefined = keySet.current
@@ -117,6 +179,11 @@ const setError: 'FST_PWB_KEY_SET' = new KeySetError('no such kid').code
 use(keysCode, setError)
 // @ts-expect-error accessTokenTtl is a number of seconds
 await app.register(fastifyPasswordBearer, { ...options, accessTokenTtl: '15m' })
+// The throttle shares its counters through an ioredis client, a single server or a Cluster.
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { redis: new Redis(), timeout: 500 } })
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { redis: new Cluster([{ host: '127.0.0.1', port: 7000 }]) } })
+// @ts-expect-error rateLimit.timeout is a number of milliseconds
+await app.register(fastifyPasswordBearer, { ...options, rateLimit: { timeout: '1s' } })
 // @ts-expect-error requireScopes takes strings
 app.requireScopes(1)
 
@@ -135,6 +202,12 @@ function describeError (err: Error): PasswordBearerErrorCode | null {
   if (err instanceof UserStoreTimeoutError) {
     const status: 503 = err.statusCode
     use(status)
+    return err.code
+  }
+  if (err instanceof RateLimitTimeoutError) {
+    // @ts-expect-error a RateLimitTimeoutError's code is FST_PWB_RATE_LIMIT_TIMEOUT
+    const other: 'FST_PWB_USER_STORE_TIMEOUT' = err.code
+    use(other)
     return err.code
   }
   if (err instanceof UserStoreError) {
