@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createAccessTokenFormat } from '../lib/access-token/format.js'
-import { createTokenReader, KEYS_UNAVAILABLE, LruCache } from '../lib/resource/verified-tokens.js'
+import { createTokenReader, KEYS_UNAVAILABLE, LruCache, NOT_B64TOKEN } from '../lib/resource/verified-tokens.js'
 
 const NOW = Math.floor(Date.now() / 1000) * 1000
 const format = createAccessTokenFormat({ secret: randomBytes(32), issuer: 'iss', audience: 'aud', clockTolerance: 5, now: () => NOW })
@@ -30,6 +30,15 @@ t.test('a valid token is verified once, then answered from the cache', async (t)
   t.match(read(jwt), { sub: 'u1', jti: 'j1', scope: 'items:read' })
   t.match(read(jwt), { sub: 'u1' })
   t.equal(calls.verify, 1)
+})
+
+t.test('a token that is not a b64token is told apart (400, not 401) before any verification, with or without the cache', async (t) => {
+  for (const size of [10, 0]) {
+    const { read, calls } = counted(size)
+    for (const bad of ['abc def', 'a.b.c!', '=abc', 'abc=def', 'ab\u00e9']) t.equal(read(bad), NOT_B64TOKEN, `${JSON.stringify(bad)}, cache ${size}`)
+    t.equal(calls.verify, 0, `none verified, cache ${size}`)
+    t.match(read(token()), { sub: 'u1' }, `a good token still reads, cache ${size}`)
+  }
 })
 
 t.test('a cached token is refused once its exp plus the clock tolerance has passed', async (t) => {

@@ -18,9 +18,9 @@ import type { Deadlines } from '../stores/deadlines.js'
 import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../stores/user-store.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PassErrorHook, PasswordBearerUser, RequireScopes } from '../types.js'
 import { answers, refusalError, send, type Answer } from './answers.js'
-import { authorizationCount, parseAuthorization } from './bearer-token.js'
+import { authorizationCount, bearerCandidate } from './bearer-token.js'
 import { setNoStore } from './no-store.js'
-import { KEYS_UNAVAILABLE, type TokenRead, type TokenReader } from './verified-tokens.js'
+import { KEYS_UNAVAILABLE, NOT_B64TOKEN, type TokenRead, type TokenReader } from './verified-tokens.js'
 
 export interface HookDeps {
   /** The RFC 9728 metadata URL, named in every challenge (`resource_metadata`). */
@@ -147,7 +147,8 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
       pass.refuse(pass, ANSWER.tokenInQuery)
       return undefined
     }
-    const credentials = parseAuthorization(request.headers.authorization)
+    // Its b64token syntax is checked by readToken, for tokens it has not verified before.
+    const credentials = bearerCandidate(request.headers.authorization)
     if (authorizationCount(request.raw.rawHeaders) > 1) {
       // RFC 6750 §3.1: more than one credential is invalid_request, whichever one a reader keeps.
       pass.refuse(pass, ANSWER.multipleCredentials)
@@ -167,6 +168,10 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
 
   /** Step 2: the token's claims, or undefined once the request is answered. */
   function claimsOf (pass: Pass, read: TokenRead): AccessTokenClaims | undefined {
+    if (read === NOT_B64TOKEN) {
+      pass.refuse(pass, ANSWER.invalidRequest)
+      return undefined
+    }
     if (read === KEYS_UNAVAILABLE) {
       pass.request.log.error({ event: 'authenticate', outcome: 'error', code: 'FST_PWB_KEYS_UNAVAILABLE' }, 'no issuer key to check the access token with')
       pass.refuse(pass, ANSWER.unavailable)

@@ -16,6 +16,7 @@ import type { KeyLookup } from '../access-token/key-set.js'
 import type { TokenVerifier, VerifyResult } from '../access-token/format.js'
 import type { KeyWait } from '../access-token/remote-keys.js'
 import type { AccessTokenClaims } from '../types.js'
+import { isB64Token } from './bearer-token.js'
 
 interface Entry {
   /** The whole token: entries are keyed by its signature segment, and only the exact token hits. */
@@ -71,11 +72,15 @@ export class LruCache<V> {
 /** No key could be had to check the token with (the issuer's keys were never fetched): answer 503. */
 export const KEYS_UNAVAILABLE: unique symbol = Symbol('keys unavailable')
 
-/** A token's claims; undefined for a refused token; {@link KEYS_UNAVAILABLE}. */
-export type TokenRead = AccessTokenClaims | undefined | typeof KEYS_UNAVAILABLE
+/** Not an RFC 6750 b64token: a malformed request (400), not an invalid token (401). */
+export const NOT_B64TOKEN: unique symbol = Symbol('not a b64token')
+
+/** A token's claims; undefined for a refused token; {@link KEYS_UNAVAILABLE}; {@link NOT_B64TOKEN}. */
+export type TokenRead = AccessTokenClaims | undefined | typeof KEYS_UNAVAILABLE | typeof NOT_B64TOKEN
 
 /**
- * Reads a token's claims through the cache. Synchronous, except for a token whose kid is unknown
+ * Reads a token's claims through the cache; a token it does not hold is checked to be a b64token
+ * first (a cached one is one). Synchronous, except for a token whose kid is unknown
  * to a set that may fetch it: then a promise, which never rejects. Never throws.
  */
 export type TokenReader = (token: string) => TokenRead | Promise<TokenRead>
@@ -124,6 +129,7 @@ export function createTokenReader (
 
   if (cache === undefined) {
     return (token) => {
+      if (!isB64Token(token)) return NOT_B64TOKEN
       const verified = format.verify(token)
       if (verified === 'unknown-key') return unknownKey(token, '')
       return typeof verified === 'object' ? verified.claims : undefined
@@ -134,6 +140,7 @@ export function createTokenReader (
     const id = token.slice(token.lastIndexOf('.') + 1)
     const hit = cache.get(id)
     if (hit !== undefined && hit.token === token) return now() <= hit.expiresAt ? hit.claims : undefined
+    if (!isB64Token(token)) return NOT_B64TOKEN
     const verified = format.verify(token)
     if (verified === 'unknown-key') return unknownKey(token, id)
     return settle(token, id, verified)
