@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example' | 'resource'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example' | 'resource' | 'sessions'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -24,6 +24,10 @@ export interface ServerConfig {
    * signs them, one per user of as many users the server knows.
    */
   tokens?: number
+  /** Sessions only (servers/sessions.ts): where refresh-token families and revocations live. */
+  tokenStore?: 'memory' | 'redis'
+  /** Sessions with the Redis store: the private redis-server the runner started (bench/private-redis.ts). */
+  redisUrl?: string
 }
 
 /** What the server tells the runner once it listens. */
@@ -40,6 +44,12 @@ export interface ReadyMessage {
   loginBody?: string
   /** With `ServerConfig.tokens`: Authorization header values, each a distinct live token. */
   tokens?: string[]
+  /**
+   * Sessions only: the token route, which refreshes, and the process's bare form route (a POST that
+   * parses the same form body and answers JSON of the same size). The runner asks for live refresh
+   * tokens over IPC (bench/refresh-load.ts).
+   */
+  refresh?: { path: string, barePath: string }
 }
 
 export const BODY = { hello: 'world' }
@@ -56,4 +66,10 @@ export function tamper (token: string): string {
 }
 
 /** A server as a builder returns it. */
-export interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string, path?: string }
+export interface Built {
+  app: FastifyInstance
+  headers: Record<string, string>
+  loginBody?: string
+  path?: string
+  refresh?: ReadyMessage['refresh']
+}
