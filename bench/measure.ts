@@ -4,7 +4,7 @@
  * scenario followed by the bare route of its own process with the same headers), and the best of
  * the rounds.
  */
-import { DEFAULTS } from '../lib/options.js'
+import { TOKEN_TTL } from './servers/common.js'
 import { formatMs, formatRate } from './format.js'
 import { currentPinning, onMeasuredCpu, rssMiB, startServer, stopServer, type Server } from './processes.js'
 import type { Scenario } from './scenarios.js'
@@ -151,9 +151,9 @@ export async function runScenarios (timing: Timing, load: LoadGenerator, scenari
   const results = new Map<string, LoadResult[]>()
   const references = new Map<string, LoadResult[]>()
   const out = new Map<string, Measured>()
-  // Every token is signed when its server starts, for the plugin's default lifetime.
+  // Every token is signed when its server starts, for TOKEN_TTL seconds.
   const planned = scenarios.reduce((sum, s) => sum + (inProcessReference(s) ? 2 : 1) * (timing.warmup + timing.rounds * timing.seconds), 0)
-  if (planned > DEFAULTS.accessTokenTtl - 60) console.error(`warning: ${planned} s of load, and the tokens expire ${DEFAULTS.accessTokenTtl} s after their server starts`)
+  if (planned > TOKEN_TTL - 60) console.error(`warning: ${planned} s of load, and the tokens expire ${TOKEN_TTL} s after their server starts`)
   try {
     for (const scenario of scenarios) {
       const shared = scenario.sameServerAs === undefined ? undefined : servers.get(scenario.sameServerAs)

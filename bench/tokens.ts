@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { readKey, type SigningKey } from '../lib/access-token/keys.js'
 import { DEFAULTS } from '../lib/options.js'
+import { TOKEN_TTL } from './servers/common.js'
 
 export interface BenchUser { id: string, username: string }
 
@@ -25,7 +26,7 @@ export function signTokens (key: Buffer, users: BenchUser[]): string[] {
     sub: user.id,
     aud: DEFAULTS.audience,
     iat,
-    exp: iat + DEFAULTS.accessTokenTtl,
+    exp: iat + TOKEN_TTL,
     jti: randomBytes(16).toString('base64url'),
     client_id: DEFAULTS.clientId,
     scope: 'items:read',

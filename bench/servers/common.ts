@@ -56,6 +56,12 @@ export const BODY = { hello: 'world' }
 export const BARE_PATH = '/bare'
 export const USERNAME = 'alice'
 export const PASSWORD = 'correct horse battery staple'
+/**
+ * The lifetime, in seconds, of every token the benchmark servers issue or hand out: a full run
+ * measures for longer than the plugin's default 15 minutes, and a server's tokens are signed when
+ * it starts.
+ */
+export const TOKEN_TTL = 7200
 export const SECRET = randomBytes(32)
 export const STATIC_KEY = randomBytes(24).toString('base64url')
 

@@ -10,7 +10,7 @@ import { build } from '../../examples/app.js'
 import { readKey, type SigningKey } from '../../lib/access-token/keys.js'
 import { createKeySet, fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../../lib/index.js'
 import { knownUsers } from '../tokens.js'
-import { BARE_PATH, BODY, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig } from './common.js'
+import { BARE_PATH, BODY, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
 
 // What an app's loadUser does at the least: look the token's subject up and hand back the record.
 const users = new Map<string, StoredUser & { disabled: boolean }>()
@@ -44,6 +44,7 @@ export async function plugin (config: ServerConfig): Promise<Built> {
   const keys = keyOptions(config)
   const options: FastifyPasswordBearerOptions & Record<string, unknown> = {
     ...keys.options,
+    accessTokenTtl: TOKEN_TTL,
     users: { findByUsername: (username) => byName.get(username) ?? null },
     scopes: { 'items:read': 'Read items' },
     verifyCacheSize: config.verifyCacheSize ?? 1000,
@@ -91,7 +92,7 @@ export async function plugin (config: ServerConfig): Promise<Built> {
  */
 export async function example (): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-example-'))
-  const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false })
+  const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false, accessTokenTtl: TOKEN_TTL })
   app.addHook('onClose', async () => { rmSync(dir, { recursive: true, force: true }) })
   app.get(BARE_PATH, { schema: { hide: true } }, async () => BODY)
   const login = await app.inject({

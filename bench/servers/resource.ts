@@ -5,7 +5,7 @@
  */
 import Fastify from 'fastify'
 import { createKeySet, fastifyPasswordBearer, hashPassword } from '../../lib/index.js'
-import { BARE_PATH, BODY, PASSWORD, USERNAME, type Built, type ServerConfig } from './common.js'
+import { BARE_PATH, BODY, PASSWORD, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
 import { privateKeyFor } from './plugin.js'
 
 const ISSUER = 'https://issuer.bench.example'
@@ -17,6 +17,7 @@ export async function resource (config: ServerConfig): Promise<Built> {
   await issuer.register(fastifyPasswordBearer, {
     keys: createKeySet([{ privateKey: privateKeyFor(algorithm) }]),
     issuer: ISSUER,
+    accessTokenTtl: TOKEN_TTL,
     users: { findByUsername: (username) => (username === USERNAME ? user : null) },
     scopes: { 'items:read': 'Read items' },
     rateLimit: false

@@ -23,7 +23,7 @@ import {
   type FastifyPasswordBearerOptions, type StoredUser, type TokenStore
 } from '../../lib/index.js'
 import { knownUsers, sameShape, signTokens } from '../tokens.js'
-import { BARE_PATH, BODY, PASSWORD, SECRET, USERNAME, type Built, type ServerConfig } from './common.js'
+import { BARE_PATH, BODY, PASSWORD, SECRET, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
 
 /** Revoked access tokens in the revocation list while the valid-token row runs. */
 export const REVOKED_TOKENS = 1000
@@ -100,6 +100,7 @@ export async function sessions (config: ServerConfig): Promise<Built> {
   app.addHook('onClose', close)
   const options: FastifyPasswordBearerOptions = {
     secret: SECRET,
+    accessTokenTtl: TOKEN_TTL,
     users: { findByUsername: (username) => byName.get(username) ?? null },
     scopes: { 'items:read': 'Read items' },
     verifyCacheSize: config.verifyCacheSize ?? 1000,
