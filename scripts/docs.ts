@@ -5,9 +5,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { generateApi } from './docs/api.js'
 import { docFiles, syncIncludes } from './docs/blocks.js'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
+
+generateApi(root, root + 'docs/api')
+console.log('wrote docs/api/')
 
 for (const file of docFiles(root)) {
   const before = readFileSync(root + file, 'utf8')

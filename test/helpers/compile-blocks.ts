@@ -101,7 +101,8 @@ export function compileBlocks (root: string, blocks: CodeBlock[]): BlockProblem[
   // page's other blocks); a page's named files are found through the host when a block imports them.
   const groups = new Map<string, VirtualFile[]>()
   for (const file of files) {
-    const key = file.alone ? file.path : file.block.file
+    // The API reference's pages hold one or two short examples each: one program for all of them.
+    const key = file.alone ? file.path : file.block.file.startsWith('docs/api/') ? 'docs/api/' : file.block.file
     groups.set(key, [...(groups.get(key) ?? []), file])
   }
   for (const group of groups.values()) {
