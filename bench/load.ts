@@ -26,9 +26,18 @@ export interface LoadOptions {
    * (distinct tokens, more than a cache holds). The list is built once, before the load.
    */
   cycleHeader?: { name: string, values: string[] }
+  /**
+   * Bodies that follow a chain, each value sent once: a body is `before` + a value + `after`. The
+   * first values are `first`; every answer's JSON string field `field` joins the queue as a later
+   * one (a refresh answer's new refresh token). One queue for all connections, first in first
+   * out, so `first` needs at least one value per connection; an empty queue sends an empty value.
+   */
+  chain?: Chain
   /** wrk only: run it on these CPUs (`taskset -c`), e.g. '1'. */
   cpus?: string | undefined
 }
+
+export interface Chain { field: string, first: string[], before: string, after: string }
 
 export interface LoadResult {
   requests: number
@@ -115,6 +124,36 @@ function luaString (value: string): string {
   return JSON.stringify(value) // a JSON string literal of printable ASCII is a valid Lua string
 }
 
+/** What finds the chain's next value in an answer: a Lua pattern that is also a JS regular expression. */
+function chainPattern (chain: Chain): string {
+  if (!/^\w+$/.test(chain.field)) throw new Error(`chain field "${chain.field}": letters, digits and _ only`)
+  return `"${chain.field}":"([^"]+)"`
+}
+
+/**
+ * The Lua of a chain (see `LoadOptions.chain`): the first values read from `file`, a queue that
+ * request() takes from and response() adds each answer's `field` to. wrk calls response() for a
+ * connection before that connection's next request().
+ */
+function chainLua (chain: Chain, file: string): string[] {
+  writeFileSync(file, chain.first.join('\n') + '\n')
+  return [
+    'local queue, head, tail = {}, 1, 0',
+    `for line in io.lines(${luaString(file)}) do tail = tail + 1; queue[tail] = line end`,
+    'request = function()',
+    '  local value = queue[head] or ""',
+    '  queue[head] = nil',
+    '  if head <= tail then head = head + 1 end',
+    `  wrk.body = ${luaString(chain.before)} .. value .. ${luaString(chain.after)}`,
+    '  return wrk.format()',
+    'end',
+    'response = function(status, headers, body)',
+    `  local value = body:match(${luaString(chainPattern(chain))})`,
+    '  if value ~= nil then tail = tail + 1; queue[tail] = value end',
+    'end'
+  ]
+}
+
 export function wrkGenerator (wrk: string): LoadGenerator {
   return async (options) => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'))
@@ -124,7 +163,9 @@ export function wrkGenerator (wrk: string): LoadGenerator {
       if (options.body !== undefined) lines.push(`wrk.body = ${luaString(options.body)}`)
       const random = options.randomHeader
       const cycle = options.cycleHeader
-      if (cycle !== undefined) {
+      if (options.chain !== undefined) {
+        lines.push(...chainLua(options.chain, join(dir, 'values.txt')))
+      } else if (cycle !== undefined) {
         // The values in a Lua table, read once when wrk loads the script; request() takes the next.
         const values = join(dir, 'values.txt')
         writeFileSync(values, cycle.values.join('\n') + '\n')
@@ -200,6 +241,18 @@ export const autocannonGenerator: LoadGenerator = async (options) => {
         const value = cycle.values[i] as string
         i = (i + 1) % cycle.values.length
         return { ...req, headers: { ...req.headers, [cycle.name]: value } }
+      }
+    }]
+  }
+  const chain = options.chain
+  if (chain !== undefined) {
+    const queue = [...chain.first]
+    const field = new RegExp(chainPattern(chain))
+    request.requests = [{
+      setupRequest: (req) => ({ ...req, body: chain.before + (queue.shift() ?? '') + chain.after }),
+      onResponse: (_status, body) => {
+        const value = field.exec(body)?.[1]
+        if (value !== undefined) queue.push(value)
       }
     }]
   }

@@ -4,11 +4,12 @@
  * scenario followed by the bare route of its own process with the same headers), and the best of
  * the rounds.
  */
-import { DEFAULTS } from '../lib/options.js'
+import { TOKEN_TTL } from './servers/common.js'
 import { formatMs, formatRate } from './format.js'
 import { currentPinning, onMeasuredCpu, rssMiB, startServer, stopServer, type Server } from './processes.js'
 import type { Scenario } from './scenarios.js'
 import type { LoadGenerator, LoadOptions, LoadResult } from './load.js'
+import { checkRefresh, refreshLoadOf, refreshReferenceLoadOf } from './refresh-load.js'
 
 export const CONNECTIONS = 32
 
@@ -60,7 +61,13 @@ function sprayed (header: string): string {
   return header.slice(0, dot) + 'x'.repeat(header.length - dot)
 }
 
-export function loadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
+/** The scenario's load; a refresh row first asks its server for fresh refresh tokens. */
+export async function loadOf (server: Server, scenario: Scenario, seconds: number): Promise<LoadOptions> {
+  if (scenario.refresh === true) return await refreshLoadOf(server, { seconds, connections: CONNECTIONS, cpus: currentPinning()?.load })
+  return requestLoadOf(server, scenario, seconds)
+}
+
+function requestLoadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
   const headers = headersOf(server, scenario)
   const options: LoadOptions = { url: server.url, seconds, connections: CONNECTIONS, headers, cpus: currentPinning()?.load }
   if (scenario.spray === true) {
@@ -77,7 +84,8 @@ export function loadOf (server: Server, scenario: Scenario, seconds: number): Lo
  * with `referenceOneToken`, the first token on every request).
  */
 function referenceLoadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
-  const { cycleHeader, ...options } = loadOf(server, scenario, seconds)
+  if (scenario.refresh === true) return refreshReferenceLoadOf(server, { seconds, connections: CONNECTIONS, cpus: currentPinning()?.load })
+  const { cycleHeader, ...options } = requestLoadOf(server, scenario, seconds)
   return { ...options, ...(scenario.referenceOneToken === true ? {} : { cycleHeader }), url: server.bareUrl }
 }
 
@@ -86,6 +94,7 @@ function referenceLoadOf (server: Server, scenario: Scenario, seconds: number): 
  * must answer what it claims to measure.
  */
 export async function sanityCheck (server: Server, scenario: Scenario): Promise<void> {
+  if (scenario.refresh === true) return await checkRefresh(server, scenario)
   const tokens = scenario.tokens === true ? tokensOf(server, scenario) : undefined
   const requests = tokens === undefined
     ? [headersOf(server, scenario)]
@@ -142,9 +151,9 @@ export async function runScenarios (timing: Timing, load: LoadGenerator, scenari
   const results = new Map<string, LoadResult[]>()
   const references = new Map<string, LoadResult[]>()
   const out = new Map<string, Measured>()
-  // Every token is signed when its server starts, for the plugin's default lifetime.
+  // Every token is signed when its server starts, for TOKEN_TTL seconds.
   const planned = scenarios.reduce((sum, s) => sum + (inProcessReference(s) ? 2 : 1) * (timing.warmup + timing.rounds * timing.seconds), 0)
-  if (planned > DEFAULTS.accessTokenTtl - 60) console.error(`warning: ${planned} s of load, and the tokens expire ${DEFAULTS.accessTokenTtl} s after their server starts`)
+  if (planned > TOKEN_TTL - 60) console.error(`warning: ${planned} s of load, and the tokens expire ${TOKEN_TTL} s after their server starts`)
   try {
     for (const scenario of scenarios) {
       const shared = scenario.sameServerAs === undefined ? undefined : servers.get(scenario.sameServerAs)
@@ -157,7 +166,7 @@ export async function runScenarios (timing: Timing, load: LoadGenerator, scenari
     for (const scenario of scenarios) {
       const server = servers.get(scenario.id) as Server
       onMeasuredCpu(server, true)
-      await measure(load, loadOf(server, scenario, timing.warmup), scenario.status, `${scenario.id} warm-up`)
+      await measure(load, await loadOf(server, scenario, timing.warmup), scenario.status, `${scenario.id} warm-up`)
       if (inProcessReference(scenario)) await measure(load, referenceLoadOf(server, scenario, timing.warmup), 200, `${scenario.id} bare route warm-up`)
       onMeasuredCpu(server, false)
     }
@@ -170,7 +179,7 @@ export async function runScenarios (timing: Timing, load: LoadGenerator, scenari
       for (const scenario of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) {
         const server = servers.get(scenario.id) as Server
         onMeasuredCpu(server, true)
-        const result = await measure(load, loadOf(server, scenario, timing.seconds), scenario.status, scenario.id)
+        const result = await measure(load, await loadOf(server, scenario, timing.seconds), scenario.status, scenario.id)
         // The process's bare route right after, with the same headers: the reference of this round.
         const reference = inProcessReference(scenario) ? await measure(load, referenceLoadOf(server, scenario, timing.seconds), 200, `${scenario.id} bare route`) : undefined
         onMeasuredCpu(server, false)

@@ -1,11 +1,15 @@
 /**
  * The token check alone, in one process, without HTTP: what one call costs in our claims reader
- * and in fast-jwt, for each kind of token. Much steadier than the HTTP numbers on a shared machine.
- * Run by bench/run.ts (answers over IPC) or alone: `npx tsx bench/micro.ts`.
+ * and in fast-jwt, for each kind of token; and the check of a first-seen EdDSA, ES256 and RS256
+ * token (no cache anywhere) here, in fast-jwt and in jose. Much steadier than the HTTP numbers on a
+ * shared machine. Run by bench/run.ts (answers over IPC) or alone: `npx tsx bench/micro.ts`.
  */
-import { createSigner, createVerifier } from 'fast-jwt'
-import { randomBytes } from 'node:crypto'
-import { createAccessTokenFormat } from '../lib/access-token/format.js'
+import { createVerifier } from 'fast-jwt'
+import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
+import { importJWK, jwtVerify } from 'jose'
+import { createAccessTokenFormat, type IssuedClaims } from '../lib/access-token/format.js'
+import { localKeysOf, type LocalKeys } from '../lib/access-token/key-set.js'
+import { createKeySet } from '../lib/index.js'
 import { createTokenReader } from '../lib/resource/verified-tokens.js'
 
 export interface MicroResult {
@@ -13,9 +17,57 @@ export interface MicroResult {
   nsPerCall: number
 }
 
-export function runMicro (iterations: number): MicroResult[] {
+// Each request brings a new string object: copy the token so no hash is reused between calls.
+const fresh = (s: string): string => (' ' + s).slice(1)
+
+/** Nanoseconds per call of `fn`, after a fifth of the calls as warm-up. */
+function perCall (fn: () => unknown, iterations: number): number {
+  for (let k = 0; k < iterations / 5; k++) fn()
+  const start = process.hrtime.bigint()
+  for (let k = 0; k < iterations; k++) fn()
+  return Number(process.hrtime.bigint() - start) / iterations
+}
+
+async function perCallAsync (fn: () => Promise<unknown>, iterations: number): Promise<number> {
+  for (let k = 0; k < iterations / 5; k++) await fn()
+  const start = process.hrtime.bigint()
+  for (let k = 0; k < iterations; k++) await fn()
+  return Number(process.hrtime.bigint() - start) / iterations
+}
+
+const ASYMMETRIC: Array<[alg: 'EdDSA' | 'ES256' | 'RS256', key: () => KeyObject]> = [
+  ['EdDSA', () => generateKeyPairSync('ed25519').privateKey],
+  ['ES256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey],
+  ['RS256', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey]
+]
+
+/**
+ * A first-seen asymmetric token (nothing cached): our verifier, fast-jwt's without its cache, and
+ * jose's jwtVerify with the key imported once from the published JWK.
+ */
+async function firstSeen (claims: IssuedClaims, iterations: number): Promise<MicroResult[]> {
+  const results: MicroResult[] = []
+  for (const [alg, privateKey] of ASYMMETRIC) {
+    const set = createKeySet([{ privateKey: privateKey() }])
+    const format = createAccessTokenFormat({ keys: localKeysOf(set) as LocalKeys, issuer: 'fastify-password-bearer', audience: 'fastify-password-bearer', clockTolerance: 5 })
+    const token = format.sign(claims)
+    const jwk = set.jwks().keys[0] as unknown as Record<string, unknown>
+    const pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string
+    const fastJwt = createVerifier({ key: pem, algorithms: [alg], allowedIss: 'fastify-password-bearer', allowedAud: 'fastify-password-bearer', checkTyp: 'at+jwt' })
+    const joseKey = await importJWK(jwk, alg)
+    const read = createTokenReader(format, 0)
+    results.push({ name: `first-seen ${alg}: ours`, nsPerCall: perCall(() => read(fresh(token)), iterations) })
+    results.push({ name: `first-seen ${alg}: fast-jwt`, nsPerCall: perCall(() => fastJwt(fresh(token)), iterations) })
+    results.push({
+      name: `first-seen ${alg}: jose`,
+      nsPerCall: await perCallAsync(async () => await jwtVerify(fresh(token), joseKey, { issuer: 'fastify-password-bearer', audience: 'fastify-password-bearer', typ: 'at+jwt' }), iterations)
+    })
+  }
+  return results
+}
+
+export async function runMicro (iterations: number): Promise<MicroResult[]> {
   const secret = randomBytes(32)
-  const sign = createSigner({ key: secret, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
   // The plugin's verifier options, with and without fast-jwt's own cache.
   const options = {
     key: secret,
@@ -40,16 +92,16 @@ export function runMicro (iterations: number): MicroResult[] {
     scope: 'items:read',
     preferred_username: 'alice'
   }
-  const good = sign(claims)
-  const expired = sign({ ...claims, iat: now - 3600, exp: now - 2700 })
+  // Signed as the token route signs (the HS256 key's kid in the header).
+  const format = createAccessTokenFormat({ secret, issuer: 'fastify-password-bearer', audience: 'fastify-password-bearer', clockTolerance: 5 })
+  const { iss, aud, ...issued } = claims
+  const good = format.sign(issued)
+  const expired = format.sign({ ...issued, iat: now - 3600, exp: now - 2700 })
   const i = good.lastIndexOf('.') + 10
   const bad = good.slice(0, i) + (good[i] === 'A' ? 'B' : 'A') + good.slice(i + 1)
-  const format = createAccessTokenFormat({ secret, issuer: 'fastify-password-bearer', audience: 'fastify-password-bearer', clockTolerance: 5 })
   const read = createTokenReader(format, 1000)
   const readNoCache = createTokenReader(format, 0)
 
-  // Each request brings a new string object: copy the token so no hash is reused between calls.
-  const fresh = (s: string): string => (' ' + s).slice(1)
   const swallow = (fn: () => unknown) => () => { try { fn() } catch { /* refused */ } }
   const cases: Array<[string, () => unknown]> = [
     ['ours: valid token, cached', () => read(fresh(good))],
@@ -62,16 +114,13 @@ export function runMicro (iterations: number): MicroResult[] {
     ['fast-jwt: bad signature, its error cache', swallow(() => verifyCached(fresh(bad)))],
     ['fast-jwt: expired (throws)', swallow(() => verify(fresh(expired)))]
   ]
-  return cases.map(([name, fn]) => {
-    for (let k = 0; k < iterations / 5; k++) fn()
-    const start = process.hrtime.bigint()
-    for (let k = 0; k < iterations; k++) fn()
-    return { name, nsPerCall: Number(process.hrtime.bigint() - start) / iterations }
-  })
+  const symmetric = cases.map(([name, fn]) => ({ name, nsPerCall: perCall(fn, iterations) }))
+  // A signature check costs 20 to 200 times an HMAC: fewer calls for the same time.
+  return [...symmetric, ...await firstSeen(issued, Math.max(50, Math.floor(iterations / 20)))]
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
-  const results = runMicro(Number(process.argv[2] ?? '100000'))
+  const results = await runMicro(Number(process.argv[2] ?? '100000'))
   if (process.send !== undefined) {
     process.send({ type: 'micro', results }, () => process.exit(0))
   } else {

@@ -101,6 +101,13 @@ function resume (server: Server): void {
   if (server.child.exitCode === null && process.platform !== 'win32') server.child.kill('SIGCONT')
 }
 
+/** Sends a server a message and waits for its answer, of the type `answer`. */
+export async function ask<T> (server: Server, message: { type: string } & Record<string, unknown>, answer: string): Promise<T> {
+  const answered = once<T>(server.child, answer, `${message.type} from server ${server.ready.port}`)
+  server.child.send(message)
+  return await answered
+}
+
 export async function rssMiB (server: Server): Promise<number> {
   resume(server)
   server.child.send({ type: 'rss' })

@@ -8,7 +8,7 @@ import type { LoadGenerator } from './load.js'
 import { loadOf, measure, sanityCheck } from './measure.js'
 import { root, startServer, stopServer } from './processes.js'
 import { formatMs, formatRate } from './format.js'
-import { findScenario } from './scenarios.js'
+import type { Scenario } from './scenarios.js'
 
 interface ProfileNode { id: number, callFrame: { functionName: string, url: string, lineNumber: number }, children?: number[] }
 interface Profile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
@@ -32,14 +32,14 @@ function summariseProfile (file: string, top = 30): string {
   return [`self time, ${(total / 1e6).toFixed(1)} s sampled:`, ...lines].join('\n')
 }
 
-export async function runProfile (seconds: number, load: LoadGenerator, id: string): Promise<void> {
-  const scenario = findScenario(id)
+export async function runProfile (seconds: number, load: LoadGenerator, scenario: Scenario): Promise<void> {
+  const { id } = scenario
   const dir = join(root, 'bench', 'profiles')
   mkdirSync(dir, { recursive: true })
   const before = new Set(readdirSync(dir))
   const server = await startServer(scenario.server, ['--cpu-prof', '--cpu-prof-dir', dir])
   await sanityCheck(server, scenario)
-  const result = await measure(load, loadOf(server, scenario, seconds), scenario.status, id)
+  const result = await measure(load, await loadOf(server, scenario, seconds), scenario.status, id)
   await stopServer(server)
   console.log(`${id}: ${formatRate(result.perSecond)} req/s, p99 ${formatMs(result.p99)} (under the profiler)`)
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (tsx's module

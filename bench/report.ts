@@ -24,7 +24,8 @@ export interface Row {
   p99: number
   /**
    * The reference's req/s: the bare route of the same server process, sent the same headers in the
-   * same rounds (`reference` 'bare'), or sent one token where the scenario sends many ('one token');
+   * same rounds (`reference` 'bare'), or sent one token where the scenario sends many ('one token'),
+   * or, for a refresh row, the process's bare form route sent the same bodies ('bare form POST');
    * or the scenario named by `reference` (the idle route for the flood).
    */
   referencePerSecond: number
@@ -101,7 +102,7 @@ export function scenarioRows (scenarios: Scenario[], measured: Map<string, Measu
     const base = s.reference !== undefined
       ? measured.get(s.reference.id)?.perSecond ?? NaN
       : reference?.perSecond ?? m.perSecond // the bare route is its own reference
-    const label = s.reference?.label ?? (s.referenceOneToken === true ? 'one token' : 'bare')
+    const label = s.reference?.label ?? (s.referenceOneToken === true ? 'one token' : s.refresh === true ? 'bare form POST' : 'bare')
     const row: Row = { id: s.id, scenario: s.name, ...m, referencePerSecond: base, ratio: m.perSecond / base, reference: label }
     if (s.target !== undefined) row.target = s.target
     return row
@@ -132,9 +133,12 @@ function floodNote (f: FloodResult, cores: number): string {
     `and ${percent(f.busy.flood)} busy during the flood.`
 }
 
-/** The lines below the table: a paragraph per login-flood cap, then the micro-benchmark's table. */
-export function notes (floods: FloodResult[], micro: MicroResult[], machine: Machine): string[] {
-  const lines = floods.map((f) => floodNote(f, machine.cores))
+/**
+ * The lines below the table: a paragraph per login-flood cap, then `more` (the revocation
+ * propagation), then the micro-benchmark's table.
+ */
+export function notes (floods: FloodResult[], micro: MicroResult[], machine: Machine, more: string[] = []): string[] {
+  const lines = [...floods.map((f) => floodNote(f, machine.cores)), ...more]
   if (micro.length > 0) {
     lines.push('', 'The token check alone, in one process, no HTTP (`npx tsx bench/micro.ts`):', '',
       '| token check | µs per call |', '| --- | ---: |',
@@ -152,7 +156,7 @@ export function describeMachine (loadGenerator: string, timing: Timing, connecti
     os: `${osType()} ${release()}`,
     loadGenerator,
     date: new Date().toISOString().slice(0, 10),
-    versions: Object.fromEntries(['fastify', '@fastify/jwt', 'fast-jwt', '@fastify/bearer-auth', 'argon2', 'autocannon'].map((n) => [n, packageVersion(n)])),
+    versions: Object.fromEntries(['fastify', '@fastify/jwt', 'fast-jwt', '@fastify/bearer-auth', 'argon2', 'autocannon', 'ioredis'].map((n) => [n, packageVersion(n)])),
     settings: `${connections} connections, best of ${timing.rounds} rounds of ${timing.seconds} s per scenario after ${timing.warmup} s of warm-up, scenarios round-robin, each server in its own process, ` +
       'each scenario against the bare route of its own process (same headers, right after it in every round)' +
       (pinning === undefined ? ', no CPU pinning' : `; servers pinned to CPU ${pinning.server} and wrk to CPU ${pinning.load} (taskset), except in the login flood`)

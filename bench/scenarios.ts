@@ -28,7 +28,8 @@ export interface Scenario {
   sameServerAs?: string
   /**
    * The scenario whose req/s this one is a share of, and what to call it. By default, the bare route
-   * of the scenario's own server process, sent the same request headers.
+   * of the scenario's own server process, sent the same request headers (a refresh row: its bare
+   * form route, sent the same bodies).
    */
   reference?: { id: string, label: string }
   /**
@@ -38,6 +39,11 @@ export interface Scenario {
   tokens?: boolean
   /** With `tokens`: the bare route of the process gets the first token on every request instead. */
   referenceOneToken?: boolean
+  /**
+   * POST /token with `grant_type=refresh_token`, a live refresh token per request, against the
+   * process's bare form route (bench/refresh-load.ts). Needs a sessions server.
+   */
+  refresh?: boolean
   /** A name `--only` also accepts for this scenario and the others of its group. */
   group?: string
   target?: number
@@ -54,6 +60,19 @@ export function floodServer (maxConcurrentHashes: number): ServerConfig {
   return { ...PLUGIN, maxConcurrentHashes }
 }
 
+// Sessions on (bench/servers/sessions.ts), the token store in the server's memory or in the
+// runner's private redis-server: a valid token checked against the local revocation list (no store
+// call), and refreshes (bench/refresh-load.ts). Each store's pair of rows shares one server process.
+const SESSIONS_MEMORY: ServerConfig = { kind: 'sessions', hook: 'preHandler', verifyCacheSize: 1000, tokenStore: 'memory' }
+const SESSIONS_REDIS: ServerConfig = { ...SESSIONS_MEMORY, tokenStore: 'redis' }
+const SESSIONS = { group: 'sessions', status: 200 } as const
+const SESSION_SCENARIOS: Scenario[] = [
+  { id: 'valid-revocation-memory', name: 'valid token, revocation on (memory store)', server: SESSIONS_MEMORY, auth: 'valid', target: 0.85, ...SESSIONS },
+  { id: 'refresh-memory', name: 'refresh (memory store)', server: SESSIONS_MEMORY, refresh: true, sameServerAs: 'valid-revocation-memory', ...SESSIONS },
+  { id: 'valid-revocation-redis', name: 'valid token, revocation on (Redis store)', server: SESSIONS_REDIS, auth: 'valid', target: 0.85, ...SESSIONS },
+  { id: 'refresh-redis', name: 'refresh (Redis store)', server: SESSIONS_REDIS, refresh: true, sameServerAs: 'valid-revocation-redis', ...SESSIONS }
+]
+
 export const SCENARIOS: Scenario[] = [
   { id: 'bare', name: 'bare route (same JSON)', server: { kind: 'bare' }, status: 200 },
   { id: 'noop-hook', name: 'no-op preHandler (the floor of any hook)', server: { kind: 'noop-hook' }, status: 200 },
@@ -62,6 +81,10 @@ export const SCENARIOS: Scenario[] = [
   { id: 'valid-loaduser', name: 'valid token, loadUser returning the user', server: { ...PLUGIN, loadUser: 'sync' }, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-loaduser-async', name: 'valid token, loadUser returning a promise', server: { ...PLUGIN, loadUser: 'async' }, auth: 'valid', status: 200, target: 0.85 },
   { id: 'valid-nocache', name: 'valid token, verifyCacheSize: 0', server: { ...PLUGIN, verifyCacheSize: 0 }, auth: 'valid', status: 200, target: 0.85 },
+  // Asymmetric keys: the verified-token cache makes a known token cost the same whatever signed it.
+  { id: 'valid-eddsa', name: 'valid token, EdDSA key (preHandler)', server: { ...PLUGIN, algorithm: 'EdDSA' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
+  { id: 'valid-es256', name: 'valid token, ES256 key (preHandler)', server: { ...PLUGIN, algorithm: 'ES256' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
+  { id: 'resource-valid', name: 'verify-only service: valid EdDSA token, keys from the issuer\'s JWKS', server: { kind: 'resource', hook: 'preHandler', algorithm: 'EdDSA' }, auth: 'valid', status: 200, group: 'keys', target: 0.85 },
   { id: 'no-token', name: 'rejected: no token', server: PLUGIN, status: 401, target: 0.6 },
   { id: 'malformed', name: 'rejected: malformed header', server: PLUGIN, auth: 'malformed', status: 400, target: 0.6 },
   { id: 'bad-signature', name: 'rejected: bad signature', server: PLUGIN, auth: 'bad-signature', status: 401, target: 0.6 },
@@ -78,7 +101,8 @@ export const SCENARIOS: Scenario[] = [
   { id: 'bare-many-tokens', name: 'bare route, 10,000 distinct tokens round-robin', server: { kind: 'bare', tokens: TOKENS }, referenceOneToken: true, ...MANY },
   { id: 'valid-many-tokens', name: '10,000 distinct valid tokens (verifyCacheSize 1000)', server: { ...PLUGIN, tokens: TOKENS }, target: 0.45, ...MANY },
   { id: 'peer-jwt-many-tokens', name: 'peer: @fastify/jwt jwtVerify(), 10,000 distinct tokens', server: { kind: 'fastify-jwt', tokens: TOKENS }, ...MANY },
-  { id: 'bare-hmac-many-tokens', name: 'bare-HMAC limit: hand-written check, no cache, 10,000 tokens', server: { kind: 'bare-hmac', tokens: TOKENS }, ...MANY }
+  { id: 'bare-hmac-many-tokens', name: 'bare-HMAC limit: hand-written check, no cache, 10,000 tokens', server: { kind: 'bare-hmac', tokens: TOKENS }, ...MANY },
+  ...SESSION_SCENARIOS
 ]
 
 /** The scenarios `--only` names, by id or group (all of them without it), in the suite's order. */

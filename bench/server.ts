@@ -3,17 +3,20 @@
  * its event loop). Every variant answers GET /resource with the same JSON, and GET /bare with the
  * same JSON and no hook at all: the reference each scenario is compared with inside its own process.
  * The kind of server and its options arrive as a JSON argument. It reports its port and the tokens
- * a load generator needs over IPC, and its RSS when asked.
+ * a load generator needs over IPC, and its RSS when asked (a sessions server also hands out live
+ * refresh tokens when asked: servers/sessions.ts).
  */
 import { knownUsers, sameShape, signTokens } from './tokens.js'
 import { BARE_PATH, SECRET, USERNAME, type Built, type ReadyMessage, type ServerConfig, type ServerKind } from './servers/common.js'
 import { bare, bareHmac, bearerAuthPeer, fastifyJwtPeer, noopHook } from './servers/peers.js'
 import { example, plugin } from './servers/plugin.js'
+import { resource } from './servers/resource.js'
+import { sessions } from './servers/sessions.js'
 
 async function main (): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{"kind":"bare"}') as ServerConfig
   const builders: Record<ServerKind, (config: ServerConfig) => Promise<Built>> = {
-    bare, 'noop-hook': noopHook, plugin, 'fastify-jwt': fastifyJwtPeer, 'bearer-auth': bearerAuthPeer, 'bare-hmac': bareHmac, example
+    bare, 'noop-hook': noopHook, plugin, 'fastify-jwt': fastifyJwtPeer, 'bearer-auth': bearerAuthPeer, 'bare-hmac': bareHmac, example, resource, sessions
   }
   const built = await builders[config.kind](config)
   const { app } = built
@@ -22,6 +25,7 @@ async function main (): Promise<void> {
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const ready: ReadyMessage = { type: 'ready', port, path: built.path ?? '/resource', barePath: BARE_PATH, headers: built.headers }
   if (built.loginBody !== undefined) ready.loginBody = built.loginBody
+  if (built.refresh !== undefined) ready.refresh = built.refresh
   if (config.tokens !== undefined) {
     ready.tokens = signTokens(SECRET, knownUsers(config.tokens, USERNAME))
     // The plugin's own token (alice's, from its login) has the same header and claims as alice's here.

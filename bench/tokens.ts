@@ -4,9 +4,10 @@
  * issuer, audience, client id and lifetime), one per user the server knows. bench/server.ts signs
  * them at startup with its key and hands them to the runner.
  */
-import { createSigner } from 'fast-jwt'
 import { randomBytes } from 'node:crypto'
+import { readKey, type SigningKey } from '../lib/access-token/keys.js'
 import { DEFAULTS } from '../lib/options.js'
+import { TOKEN_TTL } from './servers/common.js'
 
 export interface BenchUser { id: string, username: string }
 
@@ -17,14 +18,15 @@ export function knownUsers (count: number, first: string): BenchUser[] {
 
 /** An Authorization header value per user, each token with its own `sub`, `preferred_username` and `jti`. */
 export function signTokens (key: Buffer, users: BenchUser[]): string[] {
-  const sign = createSigner({ key, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
+  // The plugin's own HS256 key for this secret: the same header (kid included) as the token route's.
+  const { sign } = readKey({ secret: key }) as SigningKey
   const iat = Math.floor(Date.now() / 1000)
   return users.map((user) => 'Bearer ' + sign({
     iss: DEFAULTS.issuer,
     sub: user.id,
     aud: DEFAULTS.audience,
     iat,
-    exp: iat + DEFAULTS.accessTokenTtl,
+    exp: iat + TOKEN_TTL,
     jti: randomBytes(16).toString('base64url'),
     client_id: DEFAULTS.clientId,
     scope: 'items:read',

@@ -2,15 +2,17 @@
  * The example app: fastify-password-bearer over a SQLite user store, with Swagger UI at /docs.
  * `build()` returns the app without listening: `server.ts` listens, the tests use `inject`.
  */
+import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import fastifyPasswordBearer, { redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions, type TokenStore } from '../lib/index.js'
+import fastifyPasswordBearer, { createKeySet, redactPaths, serializers, type FastifyPasswordBearerOptions, type HashOptions, type TokenStore } from '../lib/index.js'
 import { dbPathFromEnv, SCOPES, serverLimitsFromEnv, tokenStoreFromEnv, type ServerLimits } from './config.js'
 import { connectRedis, redisUrlFromEnv, type ExampleRedis } from './redis.js'
+import { algorithmFromEnv, corsOriginsFromEnv, issuerFromEnv, loadOrCreateKey, type ExampleAlgorithm } from './signing-key.js'
 import { openStore, type ExampleStore } from './store.js'
 
 declare module 'fastify' {
@@ -42,6 +44,13 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv
   /** Where refresh tokens and revocations live. @default tokenStoreFromEnv() (examples/config.ts) */
   tokenStore?: TokenStore
+  // ---- keys and discovery (examples/signing-key.ts) ----
+  /** `EdDSA`: sign with an Ed25519 key kept beside the database, and serve the JWKS. @default env JWT_ALGORITHM, else 'HS256' */
+  algorithm?: ExampleAlgorithm
+  /** The tokens' `iss` and the base of the metadata's URLs. @default env ISSUER, else 'http://127.0.0.1:3000' */
+  issuer?: string
+  /** Origins whose pages may log in from a browser (the resource server's Swagger UI). @default env CORS_ORIGINS, else the resource server's */
+  corsOrigins?: string[]
 }
 
 const MIN_SECRET_BYTES = 32
@@ -185,11 +194,12 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } }
   })
   capConnections(app, limits)
-  if (random) {
+  if (random && (options.algorithm ?? algorithmFromEnv(env)) === 'HS256') {
     app.log.warn('JWT_SECRET is not set: using a random secret for this run; tokens stop working when the server restarts')
   }
 
-  const store = await openStore(options.dbPath ?? dbPathFromEnv(env), { hash: options.hash })
+  const dbPath = options.dbPath ?? dbPathFromEnv(env)
+  const store = await openStore(dbPath, { hash: options.hash })
   app.decorate('exampleStore', store)
   app.addHook('onClose', async () => { store.close() })
   const redisUrl = options.redisUrl ?? redisUrlFromEnv(env)
@@ -197,7 +207,7 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
   if (redis !== undefined) app.addHook('onClose', redis.close)
 
   try {
-    await register(app, store, secret, options, redis)
+    await register(app, store, signingOptions(app, options, env, dbPath, secret), options, redis)
   } catch (err) {
     store.close()
     await redis?.close()
@@ -207,7 +217,24 @@ export async function build (options: BuildOptions = {}): Promise<FastifyInstanc
   return app
 }
 
-async function register (app: FastifyInstance, store: ExampleStore, secret: string | Buffer, options: BuildOptions, redis: ExampleRedis | undefined): Promise<void> {
+/**
+ * The plugin's key and issuer options: HS256 with the secret, or EdDSA with the key kept beside the
+ * database (the secret then only keys the throttle's username hashes, as JWT_SECRET did before).
+ */
+function signingOptions (app: FastifyInstance, options: BuildOptions, env: NodeJS.ProcessEnv, dbPath: string, secret: string | Buffer): Partial<FastifyPasswordBearerOptions> {
+  const issuer = options.issuer ?? issuerFromEnv(env)
+  if ((options.algorithm ?? algorithmFromEnv(env)) === 'HS256') return { secret, issuer }
+  const key = loadOrCreateKey(dbPath)
+  if (key.created) app.log.info({ path: key.path ?? ':memory:' }, 'generated an Ed25519 signing key')
+  return { keys: createKeySet([{ privateKey: key.privateKey }]), secret, issuer }
+}
+
+async function register (app: FastifyInstance, store: ExampleStore, signing: Partial<FastifyPasswordBearerOptions>, options: BuildOptions, redis: ExampleRedis | undefined): Promise<void> {
+  // Before the plugin, so its token route answers the browser's preflight: Swagger UI on another
+  // origin (the resource server's) logs in here.
+  const origins = options.corsOrigins ?? corsOriginsFromEnv(options.env ?? process.env)
+  if (origins.length > 0) await app.register(cors, { origin: origins })
+
   // @fastify/swagger goes BEFORE the plugin, so the plugin can publish its security scheme and mark
   // the routes it protects.
   await app.register(swagger, {
@@ -224,7 +251,7 @@ async function register (app: FastifyInstance, store: ExampleStore, secret: stri
   })
 
   await app.register(fastifyPasswordBearer, {
-    secret,
+    ...signing,
     users: store.users,
     scopes: { ...SCOPES },
     hash: options.hash,

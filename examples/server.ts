@@ -1,12 +1,14 @@
 /**
  * Starts the example server: `npm run example`, then open http://127.0.0.1:3000 (Swagger UI).
  * Environment: HOST (127.0.0.1), PORT (3000), EXAMPLE_DB (<repo>/example.db), JWT_SECRET (random),
+ * JWT_ALGORITHM (HS256, or EdDSA), ISSUER (http://127.0.0.1:3000), CORS_ORIGINS,
  * REDIS_URL (none: sessions and login counters in this process), and the time limits and connection cap of examples/config.ts (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
  * KEEP_ALIVE_TIMEOUT_MS, CONNECTIONS_CHECKING_INTERVAL_MS, MAX_CONNECTIONS); see docs/example.md.
  */
 import { build } from './app.js'
 import { dbPathFromEnv, DEMO_USERS } from './config.js'
 import { redisUrlFromEnv } from './redis.js'
+import { issuerFromEnv } from './signing-key.js'
 
 function portFromEnv (value: string | undefined): number {
   if (value === undefined || value === '') return 3000
@@ -54,6 +56,7 @@ async function main (): Promise<void> {
     '',
     `Swagger UI:   ${base}/docs   (OpenAPI JSON: ${base}/docs/json)`,
     `Database:     ${dbPath}`,
+    `Issuer:       ${issuerFromEnv(process.env)}   (metadata: /.well-known/oauth-authorization-server)`,
     // Not the URL itself: it may hold a password.
     `Sessions:     ${redisUrlFromEnv() !== undefined ? 'in Redis (REDIS_URL), shared with every instance using it' : 'in this process (set REDIS_URL to share them between instances)'}`,
     'Demo logins (click Authorize in Swagger UI; leave client_id and client_secret empty):',

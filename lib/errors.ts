@@ -391,8 +391,21 @@ export const DecoratorPresentError: ErrorClass<'FST_PWB_DECORATOR_PRESENT', 500,
   500
 )
 
+export const KeySetError: ErrorClass<'FST_PWB_KEY_SET', 500, [problem: string]> = createError(
+  'FST_PWB_KEY_SET',
+  'fastify-password-bearer: key set: %s',
+  500,
+  TypeError
+)
+
+export const KeysUnavailableError: ErrorClass<'FST_PWB_KEYS_UNAVAILABLE', 503, [url: string, reason: string]> = createError(
+  'FST_PWB_KEYS_UNAVAILABLE',
+  'fastify-password-bearer: no verification key could be fetched from %s (%s); check the remoteKeys option and that the issuer answers there',
+  503
+)
+
 /**
- * Retry-After delays, in seconds: after a store (user store, throttle counters) did not answer, and
+ * Retry-After delays, in seconds: after a store (user store, throttle counters, the issuer's keys) did not answer, and
  * after the argon2 queue was full (a slot frees within one verification).
  */
 export const RETRY_AFTER = Object.freeze({ storeDown: '5', hashQueueFull: '1' })
@@ -434,6 +447,8 @@ export type PasswordBearerErrorCode =
   | 'FST_PWB_TOKEN_STORE_TIMEOUT'
   | 'FST_PWB_ALREADY_REGISTERED'
   | 'FST_PWB_DECORATOR_PRESENT'
+  | 'FST_PWB_KEY_SET'
+  | 'FST_PWB_KEYS_UNAVAILABLE'
 
 /**
  * RFC 6749 §5.2 error codes sent by the token route, with the HTTP status each is sent with.

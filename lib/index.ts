@@ -5,6 +5,7 @@ export { fastifyPasswordBearer }
 export { hashPassword, verifyPassword, needsRehash, DEFAULT_HASH_OPTIONS } from './endpoint/password-hash.js'
 export { bcryptVerifier } from './endpoint/bcrypt-verifier.js'
 export { securityScheme } from './openapi/scheme.js'
+export { createKeySet } from './access-token/key-set.js'
 export { serializers, serializeRequest, redactPaths, stripQuery } from './log.js'
 export { parseAuthorization, buildChallenge } from './resource/bearer-token.js'
 export { MemoryTokenStore } from './stores/memory-token-store.js'
@@ -28,6 +29,8 @@ export {
   AlreadyRegisteredError,
   DecoratorPresentError,
   BearerTokenError,
+  KeySetError,
+  KeysUnavailableError,
   RESOURCE_ERRORS,
   TOKEN_ERRORS
 } from './errors.js'
@@ -36,6 +39,8 @@ export type { HashOptions } from './endpoint/password-hash.js'
 export type { BcryptVerifierOptions } from './endpoint/bcrypt-verifier.js'
 export type { AttemptLimit, RateLimitOptions, RateLimitStore, RateLimitStoreConstructor } from './endpoint/throttle-options.js'
 export type { OAuth2PasswordScheme } from './openapi/scheme.js'
+export type { KeyInfo, KeySet } from './access-token/key-set.js'
+export type { AsymmetricAlgorithm, KeyAlgorithm, KeyInput, KeyMaterial, PublicJwk } from './access-token/keys.js'
 export type { SafeRequestLog } from './log.js'
 export type { BearerCredentials, ChallengeParams } from './resource/bearer-token.js'
 export type { PasswordBearerErrorCode, ResourceErrorBody, ResourceErrorCode, TokenErrorCode } from './errors.js'
@@ -68,6 +73,7 @@ export type {
   PasswordBearerRequestDecorators,
   PasswordBearerUser,
   PasswordVerifier,
+  RemoteKeysOptions,
   RequireScopes,
   StoredUser,
   UserStore

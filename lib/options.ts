@@ -3,6 +3,7 @@
  * `FST_PWB_INVALID_OPTION`, naming the option and what it accepts.
  */
 import { availableParallelism } from 'node:os'
+import { httpUrl, resolveKeys, type KeyOptions } from './access-token/key-options.js'
 import { resolveLegacyVerifiers } from './endpoint/hash-schemes.js'
 import { DEFAULT_HASH_OPTIONS, type HashOptions } from './endpoint/password-hash.js'
 import { resolveRateLimit, type ResolvedRateLimit } from './endpoint/throttle-options.js'
@@ -13,12 +14,23 @@ import { isScopeToken } from './scopes.js'
 import { resolveSessionOptions, type SessionOptions } from './sessions/session-options.js'
 import type { FastifyPasswordBearerOptions, LoadUser, PasswordVerifier, UserStore } from './types.js'
 
-/** What the token format needs: the key, and the claims every token must carry. */
-export interface FormatOptions {
-  secret: string | Buffer
+/** What the token format needs: the keys, and the claims every token must carry. */
+export interface FormatOptions extends KeyOptions {
   issuer: string
   audience: string
   clockTolerance: number
+}
+
+/** What the discovery routes need (lib/discovery/). */
+export interface DiscoveryOptions {
+  /** No token route: the keys come from `remoteKeys` or are public `keys`. */
+  verifyOnly: boolean
+  /** The issuer when it is an http(s) URL: the base of the authorization server metadata's URLs. */
+  issuerUrl: string | undefined
+  /** This API's resource identifier (RFC 9728), an http(s) URL; its metadata route is served when set. */
+  resource: string | undefined
+  /** Verify-only: the issuer's token endpoint, an absolute URL (the OpenAPI scheme's tokenUrl). */
+  remoteTokenUrl: string | undefined
 }
 
 /** What every part reads. */
@@ -57,15 +69,18 @@ export interface ResourceOptions extends SharedOptions {
   decorators: ResolvedNames
 }
 
-/** Options after defaults are applied. */
-export type ResolvedOptions = FormatOptions & EndpointOptions & ResourceOptions
+/** Options after defaults are applied; `users` is undefined in a verify-only service. */
+export type ResolvedOptions = FormatOptions & Omit<EndpointOptions, 'users'> & ResourceOptions & DiscoveryOptions & {
+  users: UserStore | undefined
+}
 
 /** Every top-level option name. */
 export const OPTION_NAMES = Object.freeze([
   'secret', 'users', 'tokenUrl', 'accessTokenTtl', 'issuer', 'audience', 'clientId', 'clockTolerance', 'scopes',
   'loadUser', 'realm', 'passwordMaxLength', 'usernameMaxLength', 'hash', 'legacyVerifiers', 'maxConcurrentHashes', 'maxQueuedHashes',
   'userLookupTimeout', 'tokenBodyLimit', 'securitySchemeName', 'verifyCacheSize', 'rateLimit',
-  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout', 'decorators'
+  'refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout', 'decorators',
+  'keys', 'remoteKeys', 'resource'
 ] as const satisfies ReadonlyArray<keyof FastifyPasswordBearerOptions>)
 
 /**
@@ -98,7 +113,6 @@ export const DEFAULTS = Object.freeze({
   verifyCacheSize: 1000
 })
 
-const MIN_SECRET_BYTES = 32
 // Printable ASCII without '"' and '\\': safe in headers, JSON claims and quoted-strings.
 const SAFE_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/
 
@@ -110,33 +124,56 @@ function text (name: string, value: unknown, fallback: string): string {
   return value
 }
 
+function checkUsers (users: unknown): asserts users is UserStore {
+  if (users === null || typeof users !== 'object' || typeof (users as UserStore).findByUsername !== 'function') {
+    throw new InvalidOptionError('users', 'expected an object with a findByUsername(username) function (a service that only verifies tokens leaves out users and secret, and gives remoteKeys)')
+  }
+  const { updatePasswordHash } = users as UserStore
+  if (updatePasswordHash !== undefined && typeof updatePasswordHash !== 'function') {
+    throw new InvalidOptionError('users.updatePasswordHash', 'expected a function (user, passwordHash) or undefined')
+  }
+}
+
+/** Verify-only: no sessions (refresh tokens and revocation belong to the issuer's token route). */
+function noSessions (options: FastifyPasswordBearerOptions): undefined {
+  for (const name of ['refreshTokens', 'revocation', 'revokeUrl', 'tokenStore', 'tokenStoreTimeout'] as const) {
+    if (options[name] !== undefined) {
+      throw new InvalidOptionError(name, 'belongs to the issuer: a verify-only service (no users) has no token route, no refresh tokens and no revocation route; remove it')
+    }
+  }
+  return undefined
+}
+
+/** Verify-only: the issuer's token endpoint, from `tokenUrl` (an absolute URL) or the issuer's URL. */
+function remoteTokenUrlOf (tokenUrl: unknown, given: unknown, issuer: string): string {
+  const url = httpUrl(given === undefined ? undefined : tokenUrl)
+  if (url !== undefined) return url
+  const base = httpUrl(issuer)
+  if (given === undefined && base !== undefined) return base.replace(/\/+$/, '') + DEFAULTS.tokenUrl
+  throw new InvalidOptionError('tokenUrl', `a verify-only service publishes the issuer's token endpoint in its OpenAPI scheme: expected an absolute http(s) URL (or leave it out and set issuer to the issuer's URL), got ${describe(given)}`)
+}
+
 /** Applies defaults and validates every option; throws `FST_PWB_INVALID_OPTION`. */
 export function resolveOptions (options: FastifyPasswordBearerOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'expected an object with at least "secret" and "users"')
   }
   unknownKeys('', options, OPTION_NAMES)
-  const { secret, users, loadUser, scopes = {}, hash = {} } = options
+  const { users, loadUser, scopes = {}, hash = {} } = options
+  const issuer = text('issuer', options.issuer, DEFAULTS.issuer)
+  const { verifyOnly, ...keys } = resolveKeys(options, issuer)
 
-  if (typeof secret !== 'string' && !Buffer.isBuffer(secret)) {
-    throw new InvalidOptionError('secret', `expected a string or Buffer of at least ${MIN_SECRET_BYTES} bytes (e.g. crypto.randomBytes(32)), got ${describe(secret)}`)
-  }
-  const secretBytes = typeof secret === 'string' ? Buffer.byteLength(secret) : secret.length
-  if (secretBytes < MIN_SECRET_BYTES) {
-    throw new InvalidOptionError('secret', `expected at least ${MIN_SECRET_BYTES} bytes for HS256, got ${secretBytes}; generate one with crypto.randomBytes(32)`)
-  }
-
-  if (users === null || typeof users !== 'object' || typeof users.findByUsername !== 'function') {
-    throw new InvalidOptionError('users', 'expected an object with a findByUsername(username) function')
-  }
-  if (users.updatePasswordHash !== undefined && typeof users.updatePasswordHash !== 'function') {
-    throw new InvalidOptionError('users.updatePasswordHash', 'expected a function (user, passwordHash) or undefined')
-  }
+  if (!verifyOnly) checkUsers(users)
   if (loadUser !== undefined && typeof loadUser !== 'function') {
     throw new InvalidOptionError('loadUser', 'expected a function (claims, request) returning the user or null')
   }
 
-  const tokenUrl = pathOption('tokenUrl', options.tokenUrl, DEFAULTS.tokenUrl)
+  const tokenUrl = verifyOnly ? options.tokenUrl ?? DEFAULTS.tokenUrl : pathOption('tokenUrl', options.tokenUrl, DEFAULTS.tokenUrl)
+  const remoteTokenUrl = verifyOnly ? remoteTokenUrlOf(tokenUrl, options.tokenUrl, issuer) : undefined
+  const resource = options.resource === undefined ? undefined : httpUrl(options.resource)
+  if (resource === undefined && (options.resource !== undefined || verifyOnly)) {
+    throw new InvalidOptionError('resource', `expected this API's URL (its RFC 9728 resource identifier, e.g. "https://api.example.com")${verifyOnly ? ', required in a verify-only service' : ''}, got ${describe(options.resource)}`)
+  }
 
   if (scopes === null || typeof scopes !== 'object' || Array.isArray(scopes)) {
     throw new InvalidOptionError('scopes', 'expected an object mapping each scope to its description, e.g. { "items:read": "Read items" }')
@@ -156,12 +193,16 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
   unknownKeys('hash', hash, ['memoryCost', 'timeCost', 'parallelism'])
 
   return {
-    secret,
-    users,
+    ...keys,
+    verifyOnly,
+    issuerUrl: httpUrl(issuer),
+    resource,
+    remoteTokenUrl,
+    users: verifyOnly ? undefined : users,
     loadUser,
     tokenUrl,
     accessTokenTtl: int('accessTokenTtl', options.accessTokenTtl, DEFAULTS.accessTokenTtl, 1, 86_400),
-    issuer: text('issuer', options.issuer, DEFAULTS.issuer),
+    issuer,
     audience: text('audience', options.audience, DEFAULTS.audience),
     clientId: text('clientId', options.clientId, DEFAULTS.clientId),
     clockTolerance: int('clockTolerance', options.clockTolerance, DEFAULTS.clockTolerance, 0, 60),
@@ -183,7 +224,7 @@ export function resolveOptions (options: FastifyPasswordBearerOptions): Resolved
     securitySchemeName: text('securitySchemeName', options.securitySchemeName, DEFAULTS.securitySchemeName),
     verifyCacheSize: int('verifyCacheSize', options.verifyCacheSize, DEFAULTS.verifyCacheSize, 0, 1_000_000),
     rateLimit: resolveRateLimit(options.rateLimit),
-    sessions: resolveSessionOptions(options, tokenUrl),
+    sessions: verifyOnly ? noSessions(options) : resolveSessionOptions(options, tokenUrl),
     decorators: resolveNames(options.decorators)
   }
 }

@@ -1,12 +1,14 @@
 /**
- * Wiring only: validates options, builds the token format, registers the token route in a child
- * context, decorates the app with the hooks (under the names of the `decorators` option), marks
+ * Wiring only: validates options, builds the key source and token format, registers the token
+ * route (unless the plugin only verifies) and the discovery routes in child contexts, decorates the app with the hooks (under the names of the `decorators` option), marks
  * protected routes for their logs and for @fastify/swagger, and gives routes the error handler
  * that answers refusals passed on by the hooks' `passError` form.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { createAccessTokenFormat } from './access-token/format.js'
+import { createKeySource } from './access-token/key-source.js'
+import { MetadataRoutes } from './discovery/authorization-server.js'
+import { registerDiscovery } from './discovery/routes.js'
 import { Limiter } from './endpoint/limiter.js'
 import { prepareHashSchemes } from './endpoint/hash-schemes.js'
 import { tokenRoute } from './endpoint/route.js'
@@ -37,7 +39,8 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   const names = options.decorators
   // Before anything is added: a second registration in this scope, or a name already taken, fails here.
   claimNames(fastify, names, options.sessions !== undefined)
-  const format = createAccessTokenFormat(options)
+  const { format, verifier, keys } = createKeySource(fastify, options)
+  const users = options.users
   // The time limit (userLookupTimeout) of every user-store call, on the token route and in loadUser.
   const storeDeadlines = new Deadlines(options.userLookupTimeout)
   // @fastify/swagger must be registered first: it only documents the routes registered after it.
@@ -45,27 +48,36 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
   // Refresh tokens and revocation (docs/sessions.md); undefined, and no work at all, when off.
   const sessions = await openSessions(fastify, options)
 
-  // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
-  // local to it and never touch the app's other routes.
-  await fastify.register(async function passwordBearerToken (child) {
-    await tokenRoute(child, {
-      options,
-      openapi,
-      format,
-      sessions,
-      login: {
-        users: options.users,
-        limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
-        schemes: await prepareHashSchemes(options, fastify.log),
-        hash: options.hash,
-        deadlines: storeDeadlines
-      }
-    })
-  })
+  // The routes that name themselves in the RFC 8414 metadata (config.oauthMetadata), from here on.
+  const metadata = new MetadataRoutes()
+  fastify.addHook('onRoute', function oauthMetadataRoute (routeOptions) { metadata.seen(routeOptions) })
 
-  const readToken = createTokenReader(format, options.verifyCacheSize)
+  // A plain (non-fp) child context: the token route's form parser, error handler and throttle stay
+  // local to it and never touch the app's other routes. None in a verify-only service.
+  if (format !== undefined && users !== undefined) {
+    const endpoint = { ...options, users }
+    await fastify.register(async function passwordBearerToken (child) {
+      await tokenRoute(child, {
+        options: endpoint,
+        openapi,
+        format,
+        sessions,
+        login: {
+          users,
+          limiter: new Limiter(options.maxConcurrentHashes, options.maxQueuedHashes),
+          schemes: await prepareHashSchemes(endpoint, fastify.log),
+          hash: options.hash,
+          deadlines: storeDeadlines
+        }
+      })
+    })
+  }
+  const resourceMetadata = await registerDiscovery(fastify, { options, openapi, metadata })
+
+  const readToken = createTokenReader(verifier, options.verifyCacheSize, undefined, keys)
   const hooks = createAuthenticators({
     realm: options.realm,
+    resourceMetadata,
     knownScopes: options.knownScopes,
     loadUser: options.loadUser,
     readToken: sessions === undefined ? readToken : refusingRevoked(readToken, sessions.view),

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { KeySet } from './access-token/key-set.js'
+import type { KeyInput } from './access-token/keys.js'
 import type { HashOptions } from './endpoint/password-hash.js'
 import type { RateLimitOptions } from './endpoint/throttle-options.js'
 import type { RefreshTokenOptions } from './sessions/session-options.js'
@@ -460,7 +462,29 @@ export type DecoratorNames = {
 }
 
 /**
- * Options of the plugin. Only `secret` and `users` are required.
+ * Where a verify-only service fetches the issuer's public keys: its JWKS URL, or its RFC 8414
+ * metadata URL (read for `jwks_uri`; by default `<issuer>/.well-known/oauth-authorization-server`).
+ */
+export interface RemoteKeysOptions {
+  /** The issuer's JWKS URL, e.g. `https://auth.example.com/.well-known/jwks.json`. */
+  jwksUri?: string
+  /** The issuer's RFC 8414 metadata URL; its `issuer` must equal the `issuer` option. */
+  metadataUrl?: string
+  /** Milliseconds a fetch may take. @default 5000 */
+  timeout?: number
+  /**
+   * Milliseconds between two fetches started by tokens with an unknown kid (or after a failed
+   * fetch); tokens with an unknown kid during it are refused without a fetch. @default 30000
+   */
+  cooldown?: number
+  /** Milliseconds between scheduled refreshes of the keys. @default 300000 */
+  refreshInterval?: number
+}
+
+/**
+ * Options of the plugin. An issuer gives `users` and `secret` (HS256) or `keys`; a service that only
+ * verifies the issuer's tokens gives `remoteKeys` (or public `keys`), `issuer` and `resource`, and no
+ * `users`.
  *
  * @example
  * <!-- context:
@@ -483,18 +507,39 @@ export type DecoratorNames = {
  * ```
  */
 export interface FastifyPasswordBearerOptions {
-  /** HS256 signing key: a string or Buffer of at least 32 bytes. */
-  secret: string | Buffer
-  /** The user store. */
-  users: UserStore
+  /**
+   * HS256 signing key: a string or Buffer of at least 32 bytes. With `keys`, it signs nothing and
+   * only keys the plugin's derived keys (the throttle's username hashes).
+   */
+  secret?: string | Buffer
+  /** The user store; leave it out in a verify-only service. */
+  users?: UserStore
+  /**
+   * Signing and verification keys (EdDSA, ES256, RS256 or HS256): a {@link KeySet} the app can
+   * rotate at run time, or a list (the first key signs). With asymmetric keys the JWKS is served
+   * at `/.well-known/jwks.json`.
+   */
+  keys?: KeySet | KeyInput[]
+  /** Verify-only: fetch the issuer's public keys over HTTP (no `users`, `secret` or `keys`). */
+  remoteKeys?: RemoteKeysOptions
+  /**
+   * This API's URL, its RFC 9728 resource identifier: the plugin then serves
+   * `/.well-known/oauth-protected-resource` and names it in its challenges (`resource_metadata`).
+   * Required in a verify-only service.
+   */
+  resource?: string
   /**
    * Path of the token route, relative to the route prefix the plugin is registered under (the
-   * OpenAPI `tokenUrl` is the full path, prefix included). @default '/token'
+   * OpenAPI `tokenUrl` is the full path, prefix included). In a verify-only service: the issuer's
+   * token endpoint, an absolute URL. @default '/token' (verify-only: `<issuer>/token`)
    */
   tokenUrl?: string
   /** Access token lifetime in seconds. @default 900 */
   accessTokenTtl?: number
-  /** The `iss` claim, required on verification. @default 'fastify-password-bearer' */
+  /**
+   * The `iss` claim, required on verification. An http(s) URL (the app's public base URL) turns on
+   * the RFC 8414 metadata route. @default 'fastify-password-bearer'
+   */
   issuer?: string
   /** The `aud` claim, required on verification. @default 'fastify-password-bearer' */
   audience?: string

@@ -18,11 +18,14 @@ function forge (header: unknown, payload: unknown, key: Buffer = secret): string
   return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`
 }
 const HEADER = { alg: 'HS256', typ: 'at+jwt' }
+// The kid of an HS256 secret: derived from it, the same on every instance that shares it.
+const KID = createHmac('sha256', secret).update('fastify-password-bearer/kid').digest().subarray(0, 16).toString('base64url')
+const SIGNED_HEADER = { ...HEADER, kid: KID }
 const CLAIMS = { iss: 'iss', aud: 'aud', ...ISSUED }
 
 t.test('a signed token verifies, with iss and aud added, frozen claims and its expiry', async (t) => {
   const token = format.sign(ISSUED)
-  t.same(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()), HEADER)
+  t.strictSame(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()), SIGNED_HEADER)
   const verified = format.verify(token)
   if (typeof verified !== 'object') throw new Error('not verified')
   t.same(verified.claims, CLAIMS)
@@ -113,7 +116,9 @@ t.test('deriveKey gives one stable key per purpose, apart from the signing key',
 
 t.test('the header of a signed token is the one a fast path recognises, and any other is decoded and checked', async (t) => {
   const signed = format.sign(ISSUED).split('.')[0]
-  t.equal(signed, b64(HEADER))
+  t.equal(signed, b64(SIGNED_HEADER))
+  t.ok(format.verify(forge(HEADER, CLAIMS)), 'a token without a kid (from a version before kids) still verifies')
+  t.ok(format.verify(forge({ kid: KID, typ: 'at+jwt', alg: 'HS256' }, CLAIMS)), 'the same members in another order, with the kid')
   t.ok(format.verify(forge({ typ: 'at+jwt', alg: 'HS256' }, CLAIMS)), 'the same members in another order')
   t.equal(format.verify(forge({ alg: 'HS256', typ: 'at+jwt', crit: ['b64'], b64: true }, CLAIMS)), undefined)
 })

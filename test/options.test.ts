@@ -1,6 +1,7 @@
 import Fastify from 'fastify'
+import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'
-import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from '../lib/index.js'
+import fastifyPasswordBearer, { createKeySet, type FastifyPasswordBearerOptions } from '../lib/index.js'
 import { SECRET } from './support.js'
 
 const users = { findByUsername: async () => null }
@@ -103,5 +104,26 @@ t.test('an unknown option name fails registration, naming the nearest known opti
     t.equal(err?.code, 'FST_PWB_INVALID_OPTION', name)
     t.match(err?.message, `"${name}"`, `${name} is named`)
     t.match(err?.message, hint, `${name}: the hint`)
+  }
+})
+
+t.test('keys: a list or a key set; an issuer\'s first key must sign', async (t) => {
+  const pair = generateKeyPairSync('ed25519')
+  t.equal(await register({ keys: [{ privateKey: pair.privateKey }], users }), undefined)
+  t.equal(await register({ keys: createKeySet([{ privateKey: pair.privateKey }]), secret: SECRET, users }), undefined)
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['keys', { keys: 'pem', users }, /createKeySet/],
+    ['keys', { keys: [], users }, /non-empty array/],
+    ['keys', { keys: [{ publicKey: pair.publicKey }], users }, /first key signs/],
+    ['keys[0]', { keys: [{ privateKey: 'nope' }], users }, /privateKey could not be read/],
+    ['keys[1]', { keys: [{ privateKey: pair.privateKey, kid: 'a' }, { publicKey: pair.publicKey, kid: 'a' }], users }, /already taken/],
+    ['secret', { keys: [{ privateKey: pair.privateKey }], secret: 'short', users }, /at least 32 bytes/],
+    ['resource', { secret: SECRET, users, resource: 'not a url' }, /RFC 9728/]
+  ]
+  for (const [option, options, message] of cases) {
+    const err = await register(options) as { code?: string, message?: string }
+    t.equal(err?.code, 'FST_PWB_INVALID_OPTION', option)
+    t.match(err?.message, new RegExp(`"${option.replace(/[[\]]/g, '\\$&')}"`), `${option}: named`)
+    t.match(err?.message, message, `${option}: says why`)
   }
 })

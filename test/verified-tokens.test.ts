@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createAccessTokenFormat } from '../lib/access-token/format.js'
-import { createTokenReader, LruCache } from '../lib/resource/verified-tokens.js'
+import { createTokenReader, KEYS_UNAVAILABLE, LruCache, NOT_B64TOKEN } from '../lib/resource/verified-tokens.js'
 
 const NOW = Math.floor(Date.now() / 1000) * 1000
 const format = createAccessTokenFormat({ secret: randomBytes(32), issuer: 'iss', audience: 'aud', clockTolerance: 5, now: () => NOW })
@@ -30,6 +30,15 @@ t.test('a valid token is verified once, then answered from the cache', async (t)
   t.match(read(jwt), { sub: 'u1', jti: 'j1', scope: 'items:read' })
   t.match(read(jwt), { sub: 'u1' })
   t.equal(calls.verify, 1)
+})
+
+t.test('a token that is not a b64token is told apart (400, not 401) before any verification, with or without the cache', async (t) => {
+  for (const size of [10, 0]) {
+    const { read, calls } = counted(size)
+    for (const bad of ['abc def', 'a.b.c!', '=abc', 'abc=def', 'ab\u00e9']) t.equal(read(bad), NOT_B64TOKEN, `${JSON.stringify(bad)}, cache ${size}`)
+    t.equal(calls.verify, 0, `none verified, cache ${size}`)
+    t.match(read(token()), { sub: 'u1' }, `a good token still reads, cache ${size}`)
+  }
 })
 
 t.test('a cached token is refused once its exp plus the clock tolerance has passed', async (t) => {
@@ -123,4 +132,30 @@ t.test('LruCache keeps an entry that is hit often while others come and go', asy
     t.equal(cache.get('hot'), 1)
   }
   t.equal(cache.size, 10)
+})
+
+t.test('a token of an unknown kid: refused at once, or read again after the key set fetched its keys', async (t) => {
+  let hasKeys = false
+  let wait: Promise<void> | 'refuse' | 'unavailable' = 'refuse'
+  const keys = { onRemoved: () => {}, awaitKey: () => wait, get hasKeys () { return hasKeys } }
+  let known = false
+  const verifier = { verify: (jwt: string) => (known ? format.verify(jwt) : 'unknown-key' as const) }
+  for (const size of [0, 10]) {
+    known = false
+    wait = 'refuse'
+    const read = createTokenReader(verifier, size, () => NOW, keys)
+    t.equal(read(token()), undefined, `cache ${size}: refused during the cooldown`)
+    wait = 'unavailable'
+    t.equal(read(token()), KEYS_UNAVAILABLE, `cache ${size}: no keys ever`)
+    wait = Promise.resolve()
+    t.equal(await read(token()), KEYS_UNAVAILABLE, `cache ${size}: fetched, still no keys`)
+    hasKeys = true
+    t.equal(await read(token()), undefined, `cache ${size}: fetched, still unknown`)
+    const pending = read(token())
+    known = true
+    t.match(await pending, { sub: 'u1' }, `cache ${size}: fetched, now known`)
+    hasKeys = false
+  }
+  known = false
+  t.equal(createTokenReader(verifier, 10, () => NOW)(token()), undefined, 'without a set that fetches, refused at once')
 })

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example' | 'resource' | 'sessions'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -17,11 +17,17 @@ export interface ServerConfig {
   maxConcurrentHashes?: number
   /** Plugin only: a `loadUser` that re-loads the user from a Map, returning it or a promise of it. */
   loadUser?: 'sync' | 'async'
+  /** Plugin and resource only: the signing algorithm (a key set of one fresh key). @default 'HS256' (the `secret`) */
+  algorithm?: 'HS256' | 'EdDSA' | 'ES256'
   /**
    * Hand out this many distinct live access tokens (`ReadyMessage.tokens`), signed as the plugin
    * signs them, one per user of as many users the server knows.
    */
   tokens?: number
+  /** Sessions only (servers/sessions.ts): where refresh-token families and revocations live. */
+  tokenStore?: 'memory' | 'redis'
+  /** Sessions with the Redis store: the private redis-server the runner started (bench/private-redis.ts). */
+  redisUrl?: string
 }
 
 /** What the server tells the runner once it listens. */
@@ -38,12 +44,24 @@ export interface ReadyMessage {
   loginBody?: string
   /** With `ServerConfig.tokens`: Authorization header values, each a distinct live token. */
   tokens?: string[]
+  /**
+   * Sessions only: the token route, which refreshes, and the process's bare form route (a POST that
+   * parses the same form body and answers JSON of the same size). The runner asks for live refresh
+   * tokens over IPC (bench/refresh-load.ts).
+   */
+  refresh?: { path: string, barePath: string }
 }
 
 export const BODY = { hello: 'world' }
 export const BARE_PATH = '/bare'
 export const USERNAME = 'alice'
 export const PASSWORD = 'correct horse battery staple'
+/**
+ * The lifetime, in seconds, of every token the benchmark servers issue or hand out: a full run
+ * measures for longer than the plugin's default 15 minutes, and a server's tokens are signed when
+ * it starts.
+ */
+export const TOKEN_TTL = 7200
 export const SECRET = randomBytes(32)
 export const STATIC_KEY = randomBytes(24).toString('base64url')
 
@@ -54,4 +72,10 @@ export function tamper (token: string): string {
 }
 
 /** A server as a builder returns it. */
-export interface Built { app: FastifyInstance, headers: Record<string, string>, loginBody?: string, path?: string }
+export interface Built {
+  app: FastifyInstance
+  headers: Record<string, string>
+  loginBody?: string
+  path?: string
+  refresh?: ReadyMessage['refresh']
+}

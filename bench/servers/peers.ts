@@ -6,7 +6,7 @@ import bearerAuth from '@fastify/bearer-auth'
 import fastifyJwt from '@fastify/jwt'
 import Fastify from 'fastify'
 import { createHmac } from 'node:crypto'
-import { BARE_PATH, BODY, SECRET, STATIC_KEY, tamper, type Built } from './common.js'
+import { BARE_PATH, BODY, SECRET, STATIC_KEY, tamper, type Built, TOKEN_TTL } from './common.js'
 
 export async function bare (): Promise<Built> {
   const app = Fastify({ logger: false })
@@ -37,7 +37,7 @@ export async function fastifyJwtPeer (): Promise<Built> {
   app.get('/resource', { preHandler: (app as unknown as { authenticate: never }).authenticate }, async () => BODY)
   app.get(BARE_PATH, async () => BODY)
   await app.ready()
-  const token = app.jwt.sign({ sub: 'u1', scope: 'items:read' }, { expiresIn: 900 })
+  const token = app.jwt.sign({ sub: 'u1', scope: 'items:read' }, { expiresIn: TOKEN_TTL })
   return { app, headers: { valid: `Bearer ${token}`, 'bad-signature': `Bearer ${tamper(token)}` } }
 }
 

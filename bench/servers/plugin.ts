@@ -1,21 +1,35 @@
 /**
  * The servers under test: the plugin (with the options a scenario asks for) and the bundled example app.
  */
-import { createSigner } from 'fast-jwt'
 import Fastify from 'fastify'
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from '../../examples/app.js'
-import { fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../../lib/index.js'
+import { readKey, type SigningKey } from '../../lib/access-token/keys.js'
+import { createKeySet, fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../../lib/index.js'
 import { knownUsers } from '../tokens.js'
-import { BARE_PATH, BODY, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig } from './common.js'
+import { BARE_PATH, BODY, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
 
 // What an app's loadUser does at the least: look the token's subject up and hand back the record.
 const users = new Map<string, StoredUser & { disabled: boolean }>()
 const loaders = {
   sync: (claims: { sub: string }) => users.get(claims.sub) ?? null,
   async: async (claims: { sub: string }) => users.get(claims.sub) ?? null
+}
+
+/** A fresh private key for an asymmetric algorithm. */
+export function privateKeyFor (algorithm: 'EdDSA' | 'ES256'): KeyObject {
+  return algorithm === 'EdDSA' ? generateKeyPairSync('ed25519').privateKey : generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+}
+
+/** The key options of a scenario: the HS256 secret, or a key set of one fresh asymmetric key. */
+function keyOptions (config: ServerConfig): { options: Partial<FastifyPasswordBearerOptions>, key: SigningKey } {
+  const algorithm = config.algorithm ?? 'HS256'
+  if (algorithm === 'HS256') return { options: { secret: SECRET }, key: readKey({ secret: SECRET }) as SigningKey }
+  const privateKey = privateKeyFor(algorithm)
+  return { options: { keys: createKeySet([{ privateKey }]) }, key: readKey({ privateKey }) as SigningKey }
 }
 
 export async function plugin (config: ServerConfig): Promise<Built> {
@@ -27,8 +41,10 @@ export async function plugin (config: ServerConfig): Promise<Built> {
     byName.set(username, user)
     users.set(id, { ...user, disabled: false })
   }
+  const keys = keyOptions(config)
   const options: FastifyPasswordBearerOptions & Record<string, unknown> = {
-    secret: SECRET,
+    ...keys.options,
+    accessTokenTtl: TOKEN_TTL,
     users: { findByUsername: (username) => byName.get(username) ?? null },
     scopes: { 'items:read': 'Read items' },
     verifyCacheSize: config.verifyCacheSize ?? 1000,
@@ -55,8 +71,7 @@ export async function plugin (config: ServerConfig): Promise<Built> {
   // An expired token signed with the right key and the same header and claims as a real one.
   const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>
   const iat = Math.floor(Date.now() / 1000) - 3600
-  const sign = createSigner({ key: SECRET, algorithm: 'HS256', header: { alg: 'HS256', typ: 'at+jwt' } })
-  const expired = sign({ ...claims, iat, exp: iat + 900 })
+  const expired = keys.key.sign({ ...claims, iat, exp: iat + 900 })
   return {
     app,
     loginBody,
@@ -77,7 +92,7 @@ export async function plugin (config: ServerConfig): Promise<Built> {
  */
 export async function example (): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-example-'))
-  const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false })
+  const app = await build({ dbPath: join(dir, 'example.db'), secret: SECRET, logger: false, rateLimit: false, accessTokenTtl: TOKEN_TTL })
   app.addHook('onClose', async () => { rmSync(dir, { recursive: true, force: true }) })
   app.get(BARE_PATH, { schema: { hide: true } }, async () => BODY)
   const login = await app.inject({

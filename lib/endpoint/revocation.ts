@@ -37,7 +37,7 @@ export function createRevocation ({ sessions, format, realm }: RevocationDeps): 
       return ended === undefined ? { type: 'unknown' } : { type: 'refresh_token', userId: ended.subject }
     }
     const verified = format.verify(token)
-    if (verified === undefined || verified === 'expired') return { type: 'unknown' }
+    if (typeof verified !== 'object') return { type: 'unknown' } // refused, expired, or of a key not in the set
     await sessions.revokeAccessToken(verified.claims.jti, verified.expiresAt)
     return { type: 'access_token', userId: verified.claims.sub }
   }

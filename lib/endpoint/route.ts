@@ -182,7 +182,12 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
     ...post,
     url: options.tokenUrl,
     schema: tokenRouteSchema(options, sessions?.refresh !== undefined),
-    config: (deps.openapi ? { swaggerTransform: addSecurityScheme(options, sessions?.refresh !== undefined) } : {}) as FastifyContextConfig,
+    config: {
+      ...(deps.openapi ? { swaggerTransform: addSecurityScheme(options, sessions?.refresh !== undefined) } : {}),
+      // Read by the RFC 8414 metadata (lib/discovery/): the grants are those registered above.
+      // Public clients only: a client secret is refused (request.ts).
+      oauthMetadata: { endpoint: 'token_endpoint', grant_types_supported: [...grants.keys()], token_endpoint_auth_methods_supported: ['none'] }
+    } as FastifyContextConfig,
     handler: async (request, reply): Promise<TokenResponse> => {
       try {
         const { grant, parsed } = parseTokenRequest(request.body, request.headers.authorization, grants, options.realm)
@@ -202,7 +207,11 @@ export async function tokenRoute (child: FastifyInstance, deps: TokenRouteDeps):
       ...post,
       url: sessions.revokeUrl,
       schema: revocationRouteSchema(),
-      config: { endpoint: 'revocation' } as FastifyContextConfig,
+      config: {
+        endpoint: 'revocation',
+        // RFC 8414 metadata (lib/discovery/): public clients only, as on the token route.
+        oauthMetadata: { endpoint: 'revocation_endpoint', revocation_endpoint_auth_methods_supported: ['none'] }
+      } as FastifyContextConfig,
       handler: async (request, reply) => {
         try {
           await revoke(request)

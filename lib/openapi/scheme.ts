@@ -1,7 +1,7 @@
 /**
  * The OAuth2 password-flow security scheme, as published to @fastify/swagger's document.
  */
-import type { EndpointOptions } from '../options.js'
+import type { EndpointOptions, SharedOptions } from '../options.js'
 import { swagger2RefreshForm } from './token-route-schema.js'
 
 /**
@@ -76,12 +76,33 @@ function withScheme (schemes: Record<string, unknown> | undefined, name: string,
  * with refresh tokens on). An app's own scheme of the same name is kept.
  */
 export function addSecurityScheme (options: EndpointOptions, refresh = false) {
-  return ({ schema, url, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
+  return publishScheme(options, undefined, refresh ? () => swagger2RefreshForm(options) : undefined)
+}
+
+/**
+ * The scheme of a verify-only service, whose `tokenUrl` is the issuer's token endpoint (absolute),
+ * published through the route it rides on (its protected resource metadata).
+ */
+export function addIssuerScheme (options: Pick<SharedOptions, 'securitySchemeName' | 'scopes'>, tokenUrl: string) {
+  return publishScheme(options, tokenUrl, undefined)
+}
+
+/**
+ * The transform that adds the scheme: `tokenUrl` (the route's own URL unless given), and with
+ * `refreshForm`, the refresh URL and Swagger 2's single form.
+ */
+function publishScheme (
+  options: Pick<SharedOptions, 'securitySchemeName' | 'scopes'>,
+  tokenUrl: string | undefined,
+  refreshForm: (() => Record<string, unknown>) | undefined
+) {
+  return ({ schema, url: routeUrl, openapiObject, swaggerObject }: SwaggerTransformArgs) => {
     const name = options.securitySchemeName
+    const url = tokenUrl ?? routeUrl
     if (openapiObject !== undefined) {
       openapiObject.components ??= {}
       openapiObject.components.securitySchemes = withScheme(openapiObject.components.securitySchemes, name,
-        securityScheme({ tokenUrl: url, ...(refresh ? { refreshUrl: url } : {}), scopes: options.scopes }))
+        securityScheme({ tokenUrl: url, ...(refreshForm !== undefined ? { refreshUrl: url } : {}), scopes: options.scopes }))
     } else if (swaggerObject !== undefined) {
       swaggerObject.securityDefinitions = withScheme(swaggerObject.securityDefinitions, name, {
         type: 'oauth2',
@@ -90,8 +111,8 @@ export function addSecurityScheme (options: EndpointOptions, refresh = false) {
         scopes: { ...options.scopes }
       })
       // Swagger 2 cannot say "one of two forms": one form, each field saying which grant reads it.
-      if (refresh) return { schema: { ...schema, body: swagger2RefreshForm(options) }, url }
+      if (refreshForm !== undefined) return { schema: { ...schema, body: refreshForm() }, url: routeUrl }
     }
-    return { schema, url }
+    return { schema, url: routeUrl }
   }
 }

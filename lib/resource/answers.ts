@@ -17,27 +17,30 @@ export interface Answer {
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-function answer (code: ResourceErrorCode, realm: string, scope?: string): Answer {
+function answer (code: ResourceErrorCode, realm: string, resourceMetadata: string | undefined, scope?: string): Answer {
   const { statusCode, error } = RESOURCE_ERRORS[code]
   const headers: Record<string, string> = {}
   // RFC 6750 §3 defines challenges for the client's errors only. A client that sees one may drop
   // its token and log the user out, which an outage of the server's user store must not cause.
-  if (statusCode < 500) headers['www-authenticate'] = buildChallenge({ realm, error, scope })
+  if (statusCode < 500) headers['www-authenticate'] = buildChallenge({ realm, error, scope, resourceMetadata })
   if (code === 'FST_PWB_UNAVAILABLE') headers['retry-after'] = RETRY_AFTER.storeDown
   return { code, statusCode, headers: Object.freeze(headers), body: JSON.stringify(resourceErrorBody(code)) }
 }
 
-/** Every answer of one realm; `insufficientScope` names the scopes a route requires. */
-export function answers (realm: string) {
+/**
+ * Every answer of one realm; `insufficientScope` names the scopes a route requires. With
+ * `resourceMetadata`, every challenge points at the RFC 9728 metadata.
+ */
+export function answers (realm: string, resourceMetadata?: string) {
   return {
-    noToken: answer('FST_PWB_NO_TOKEN', realm),
-    invalidRequest: answer('FST_PWB_INVALID_REQUEST', realm),
-    tokenInQuery: answer('FST_PWB_TOKEN_IN_QUERY', realm),
-    multipleCredentials: answer('FST_PWB_MULTIPLE_CREDENTIALS', realm),
-    invalidToken: answer('FST_PWB_INVALID_TOKEN', realm),
-    serverError: answer('FST_PWB_SERVER_ERROR', realm),
-    unavailable: answer('FST_PWB_UNAVAILABLE', realm),
-    insufficientScope: (scopes: string) => answer('FST_PWB_INSUFFICIENT_SCOPE', realm, scopes)
+    noToken: answer('FST_PWB_NO_TOKEN', realm, resourceMetadata),
+    invalidRequest: answer('FST_PWB_INVALID_REQUEST', realm, resourceMetadata),
+    tokenInQuery: answer('FST_PWB_TOKEN_IN_QUERY', realm, resourceMetadata),
+    multipleCredentials: answer('FST_PWB_MULTIPLE_CREDENTIALS', realm, resourceMetadata),
+    invalidToken: answer('FST_PWB_INVALID_TOKEN', realm, resourceMetadata),
+    serverError: answer('FST_PWB_SERVER_ERROR', realm, resourceMetadata),
+    unavailable: answer('FST_PWB_UNAVAILABLE', realm, resourceMetadata),
+    insufficientScope: (scopes: string) => answer('FST_PWB_INSUFFICIENT_SCOPE', realm, resourceMetadata, scopes)
   }
 }
 

@@ -39,6 +39,16 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * ```
  */
 export function parseAuthorization (header: string | undefined): BearerCredentials {
+  const credentials = bearerCandidate(header)
+  return credentials.kind === 'token' && !isB64Token(credentials.token) ? MALFORMED : credentials
+}
+
+/**
+ * The first step of {@link parseAuthorization}: `token` is the text after the scheme and its
+ * spaces, not yet checked to be a b64token. The resource hooks look it up among the tokens already
+ * verified (each one a b64token) before paying for that check, the costliest step of a cached token.
+ */
+export function bearerCandidate (header: string | undefined): BearerCredentials {
   if (header === undefined || header.length === 0) return NONE
   // The auth-scheme ends at the first space or tab (or the end of the value).
   let end = 0
@@ -50,10 +60,14 @@ export function parseAuthorization (header: string | undefined): BearerCredentia
   if (end !== 6 || header.slice(0, 6).toLowerCase() !== 'bearer') return NONE
   let start = end
   while (start < header.length && header.charCodeAt(start) === 0x20) start++
-  // "Bearer" alone, "Bearer<TAB>...", or anything but a b64token after the spaces.
+  // "Bearer" alone, or "Bearer<TAB>...".
   if (start === end) return MALFORMED
-  const token = header.slice(start)
-  return B64TOKEN.test(token) ? { kind: 'token', token } : MALFORMED
+  return { kind: 'token', token: header.slice(start) }
+}
+
+/** True when `token` is an RFC 6750 §2.1 b64token. */
+export function isB64Token (token: string): boolean {
+  return B64TOKEN.test(token)
 }
 
 /**
@@ -94,6 +108,8 @@ export interface ChallengeParams {
   error?: string | undefined
   errorDescription?: string | undefined
   scope?: string | undefined
+  /** The RFC 9728 protected resource metadata URL (`resource_metadata`). */
+  resourceMetadata?: string | undefined
 }
 
 /**
@@ -106,10 +122,11 @@ export interface ChallengeParams {
  * buildChallenge({ realm: 'api', error: 'invalid_token' }) // 'Bearer realm="api", error="invalid_token"'
  * ```
  */
-export function buildChallenge ({ realm, error, errorDescription, scope }: ChallengeParams): string {
+export function buildChallenge ({ realm, error, errorDescription, scope, resourceMetadata }: ChallengeParams): string {
   let value = 'Bearer realm=' + quoteString(realm)
   if (error !== undefined) value += ', error=' + quoteString(error)
   if (errorDescription !== undefined) value += ', error_description=' + quoteString(errorDescription)
   if (scope !== undefined) value += ', scope=' + quoteString(scope)
+  if (resourceMetadata !== undefined) value += ', resource_metadata=' + quoteString(resourceMetadata)
   return value
 }

@@ -2,7 +2,8 @@
  * The resource-side hooks: `authenticate`, `authenticateOptional` and `requireScopes(...)`, each a
  * pipeline of four steps: read the token, check it, load the user, check the scopes. A step that
  * may answer later (an async `loadUser`) goes through one continuation, `continueWith`, so a store
- * that answers synchronously finishes in the same tick.
+ * that answers synchronously finishes in the same tick; a token check that waits for the issuer's
+ * keys (a verify-only service meeting a new kid) resumes at step 3 when they arrive.
  *
  * Each hook ends a request one of four ways, chosen by how it is called: as an `onRequest` or
  * `preHandler` hook (a `done` callback: refusals are answered with RFC 6750 §3 challenges, see
@@ -17,11 +18,13 @@ import type { Deadlines } from '../stores/deadlines.js'
 import { awaitStore, isLoadedUser, isThenable, snapshot, storeError } from '../stores/user-store.js'
 import type { AccessTokenClaims, AuthenticateHook, LoadedUser, LoadUser, PassErrorHook, PasswordBearerUser, RequireScopes } from '../types.js'
 import { answers, refusalError, send, type Answer } from './answers.js'
-import { authorizationCount, parseAuthorization } from './bearer-token.js'
+import { authorizationCount, bearerCandidate } from './bearer-token.js'
 import { setNoStore } from './no-store.js'
-import type { TokenReader } from './verified-tokens.js'
+import { KEYS_UNAVAILABLE, NOT_B64TOKEN, type TokenRead, type TokenReader } from './verified-tokens.js'
 
 export interface HookDeps {
+  /** The RFC 9728 metadata URL, named in every challenge (`resource_metadata`). */
+  resourceMetadata?: string | undefined
   realm: string
   knownScopes: ReadonlySet<string>
   loadUser: LoadUser | undefined
@@ -120,7 +123,7 @@ function userFromLoaded (user: LoadedUser, tokenScopes: string[]): PasswordBeare
 /** Builds the hooks. */
 export function createAuthenticators (deps: HookDeps): Authenticators {
   const { loadUser, readToken, deadlines, userProperty, claimsProperty } = deps
-  const ANSWER = answers(deps.realm)
+  const ANSWER = answers(deps.realm, deps.resourceMetadata)
   const registry = new WeakMap<object, HookSecurity>()
 
   /**
@@ -144,7 +147,8 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
       pass.refuse(pass, ANSWER.tokenInQuery)
       return undefined
     }
-    const credentials = parseAuthorization(request.headers.authorization)
+    // Its b64token syntax is checked by readToken, for tokens it has not verified before.
+    const credentials = bearerCandidate(request.headers.authorization)
     if (authorizationCount(request.raw.rawHeaders) > 1) {
       // RFC 6750 §3.1: more than one credential is invalid_request, whichever one a reader keeps.
       pass.refuse(pass, ANSWER.multipleCredentials)
@@ -163,13 +167,21 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
   }
 
   /** Step 2: the token's claims, or undefined once the request is answered. */
-  function claimsOf (pass: Pass, token: string): AccessTokenClaims | undefined {
-    const claims = readToken(token)
-    if (claims === undefined) {
+  function claimsOf (pass: Pass, read: TokenRead): AccessTokenClaims | undefined {
+    if (read === NOT_B64TOKEN) {
+      pass.refuse(pass, ANSWER.invalidRequest)
+      return undefined
+    }
+    if (read === KEYS_UNAVAILABLE) {
+      pass.request.log.error({ event: 'authenticate', outcome: 'error', code: 'FST_PWB_KEYS_UNAVAILABLE' }, 'no issuer key to check the access token with')
+      pass.refuse(pass, ANSWER.unavailable)
+      return undefined
+    }
+    if (read === undefined) {
       pass.request.log.debug({ event: 'authenticate', outcome: 'invalid_token' }, 'access token refused')
       pass.refuse(pass, ANSWER.invalidToken)
     }
-    return claims
+    return read
   }
 
   /** Step 3, after `loadUser`: the user it returned becomes `request.currentUser`. */
@@ -243,8 +255,17 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
     }
     const token = tokenOf(pass)
     if (token === undefined) return
-    const claims = claimsOf(pass, token)
+    const read = readToken(token)
+    // The promise of a key fetch never rejects (verified-tokens.ts).
+    if (read instanceof Promise) read.then((value) => { checked(pass, value) }, undefined)
+    else checked(pass, read)
+  }
+
+  /** Steps 2 to 4, once the token was read. */
+  function checked (pass: Pass, read: TokenRead): void {
+    const claims = claimsOf(pass, read)
     if (claims === undefined) return
+    const { request } = pass
     pass.claims = claims
     if (loadUser === undefined) {
       authenticated(pass, userFromClaims(claims))

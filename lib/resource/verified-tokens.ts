@@ -5,10 +5,18 @@
  * token of ours that arrived already expired, so a client that keeps sending its stale token costs
  * a lookup too (the "rejected: expired token" bench row: 53-55 % of the bare route without this,
  * for a target of 60 %). Only tokens with our signature are kept, which no forger can make: a
- * spray of forged tokens costs one HMAC each and evicts nothing.
+ * spray of forged tokens costs one signature check each and evicts nothing. When keys leave the set
+ * (a rotation's last step, or the issuer's JWKS dropping one), the cache is emptied so that tokens of
+ * those keys are refused from the next request on.
+ *
+ * A token whose kid the set does not hold may wait for the issuer's keys (a verify-only service,
+ * remote-keys.ts): only then is the answer a promise.
  */
-import type { AccessTokenFormat } from '../access-token/format.js'
+import type { KeyLookup } from '../access-token/key-set.js'
+import type { TokenVerifier, VerifyResult } from '../access-token/format.js'
+import type { KeyWait } from '../access-token/remote-keys.js'
 import type { AccessTokenClaims } from '../types.js'
+import { isB64Token } from './bearer-token.js'
 
 interface Entry {
   /** The whole token: entries are keyed by its signature segment, and only the exact token hits. */
@@ -47,6 +55,10 @@ export class LruCache<V> {
     return node.value
   }
 
+  clear (): void {
+    this.#map.clear()
+  }
+
   set (key: string, value: V): void {
     this.#map.delete(key)
     this.#map.set(key, { value, tick: ++this.#tick })
@@ -57,8 +69,27 @@ export class LruCache<V> {
   }
 }
 
-/** Reads a token's claims through the cache; `undefined` for a refused token. Never throws. */
-export type TokenReader = (token: string) => AccessTokenClaims | undefined
+/** No key could be had to check the token with (the issuer's keys were never fetched): answer 503. */
+export const KEYS_UNAVAILABLE: unique symbol = Symbol('keys unavailable')
+
+/** Not an RFC 6750 b64token: a malformed request (400), not an invalid token (401). */
+export const NOT_B64TOKEN: unique symbol = Symbol('not a b64token')
+
+/** A token's claims; undefined for a refused token; {@link KEYS_UNAVAILABLE}; {@link NOT_B64TOKEN}. */
+export type TokenRead = AccessTokenClaims | undefined | typeof KEYS_UNAVAILABLE | typeof NOT_B64TOKEN
+
+/**
+ * Reads a token's claims through the cache; a token it does not hold is checked to be a b64token
+ * first (a cached one is one). Synchronous, except for a token whose kid is unknown
+ * to a set that may fetch it: then a promise, which never rejects. Never throws.
+ */
+export type TokenReader = (token: string) => TokenRead | Promise<TokenRead>
+
+/** The key set, as the reader sees it: removals, and for a remote set, waiting for keys. */
+export interface ReaderKeys extends Pick<KeyLookup, 'onRemoved'> {
+  awaitKey?: () => KeyWait
+  readonly hasKeys?: boolean
+}
 
 /**
  * @example
@@ -66,29 +97,52 @@ export type TokenReader = (token: string) => AccessTokenClaims | undefined
  * const claims = read(token) // AccessTokenClaims | undefined
  */
 export function createTokenReader (
-  format: Pick<AccessTokenFormat, 'verify'>,
+  format: Pick<TokenVerifier, 'verify'>,
   cacheSize: number,
-  now: () => number = Date.now
+  now: () => number = Date.now,
+  keys?: ReaderKeys
 ): TokenReader {
-  if (cacheSize === 0) {
+  const cache = cacheSize === 0 ? undefined : new LruCache<Entry>(cacheSize)
+  keys?.onRemoved(() => cache?.clear())
+
+  /** The verdict, kept in the cache (keyed by `id`) when it is a token of ours. */
+  function settle (token: string, id: string, verified: VerifyResult): AccessTokenClaims | undefined {
+    if (typeof verified !== 'object') {
+      if (verified === 'expired') cache?.set(id, { token, claims: undefined, expiresAt: 0 })
+      return undefined
+    }
+    cache?.set(id, { token, claims: verified.claims, expiresAt: verified.expiresAt })
+    return verified.claims
+  }
+
+  /** A token whose kid the set does not hold: refused, or checked again once the keys were fetched. */
+  function unknownKey (token: string, id: string): TokenRead | Promise<TokenRead> {
+    const wait = keys?.awaitKey?.() ?? 'refuse'
+    if (wait === 'refuse') return undefined
+    if (wait === 'unavailable') return KEYS_UNAVAILABLE
+    return wait.then(() => {
+      const again = format.verify(token)
+      if (again === 'unknown-key') return keys?.hasKeys === true ? undefined : KEYS_UNAVAILABLE
+      return settle(token, id, again)
+    })
+  }
+
+  if (cache === undefined) {
     return (token) => {
+      if (!isB64Token(token)) return NOT_B64TOKEN
       const verified = format.verify(token)
+      if (verified === 'unknown-key') return unknownKey(token, '')
       return typeof verified === 'object' ? verified.claims : undefined
     }
   }
-  const cache = new LruCache<Entry>(cacheSize)
   return function readToken (token) {
     // Keyed by the signature segment: hashing it is a tenth of hashing the whole token.
     const id = token.slice(token.lastIndexOf('.') + 1)
     const hit = cache.get(id)
     if (hit !== undefined && hit.token === token) return now() <= hit.expiresAt ? hit.claims : undefined
+    if (!isB64Token(token)) return NOT_B64TOKEN
     const verified = format.verify(token)
-    if (verified === undefined) return undefined
-    if (verified === 'expired') {
-      cache.set(id, { token, claims: undefined, expiresAt: 0 })
-      return undefined
-    }
-    cache.set(id, { token, claims: verified.claims, expiresAt: verified.expiresAt })
-    return verified.claims
+    if (verified === 'unknown-key') return unknownKey(token, id)
+    return settle(token, id, verified)
   }
 }

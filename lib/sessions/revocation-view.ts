@@ -11,7 +11,7 @@
  * {@link RevocationView.issueDelay}): every token issued after the revocation passes.
  */
 import type { AccessTokenClaims } from '../types.js'
-import type { TokenReader } from '../resource/verified-tokens.js'
+import type { TokenRead, TokenReader } from '../resource/verified-tokens.js'
 import type { Revocation } from '../stores/token-store.js'
 
 interface UserEntry {
@@ -83,8 +83,10 @@ export class RevocationView {
  * off, `authenticate` reads tokens with no added work.
  */
 export function refusingRevoked (read: TokenReader, view: RevocationView): TokenReader {
+  const unrevoked = (claims: TokenRead): TokenRead => (typeof claims === 'object' && view.isRevoked(claims) ? undefined : claims)
   return function readUnrevoked (token) {
     const claims = read(token)
-    return claims === undefined || view.isRevoked(claims) ? undefined : claims
+    // A promise while the issuer's keys are fetched (a verify-only service); claims otherwise.
+    return claims instanceof Promise ? claims.then(unrevoked) : unrevoked(claims)
   }
 }

@@ -70,10 +70,25 @@ export interface ExampleProcess {
  * in-memory database, with `env` added to the environment; resolves once it prints its banner.
  */
 export async function startExampleProcess (env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ExampleProcess> {
+  return await startScript('examples/server.ts', { HOST: '127.0.0.1', PORT: '0', EXAMPLE_DB: ':memory:', JWT_SECRET: 'an-end-to-end-test-secret-of-32-bytes+', ...env },
+    /Swagger UI: +http:\/\/127\.0\.0\.1:([0-9]+)\/docs/, timeoutMs)
+}
+
+/**
+ * Starts `tsx examples/resource-server.ts` as `npm run example:resource-server` would, on 127.0.0.1
+ * and a free port, with `env` added (ISSUER_URL: the example server's URL).
+ */
+export async function startResourceServerProcess (env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ExampleProcess> {
+  return await startScript('examples/resource-server.ts', { HOST: '127.0.0.1', PORT: '0', ...env },
+    /Resource server Swagger UI: http:\/\/127\.0\.0\.1:([0-9]+)\/docs/, timeoutMs)
+}
+
+/** Runs an example script in a child process; resolves with its port once its banner matches `banner`. */
+async function startScript (script: string, env: NodeJS.ProcessEnv, banner: RegExp, timeoutMs: number): Promise<ExampleProcess> {
   // `env -u NODE_OPTIONS`: the test runner re-adds its loaders to every child's environment.
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', 'examples/server.ts'], {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', 'tsx', script], {
     cwd: ROOT,
-    env: cleanEnv({ HOST: '127.0.0.1', PORT: '0', EXAMPLE_DB: ':memory:', JWT_SECRET: 'an-end-to-end-test-secret-of-32-bytes+', ...env }),
+    env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
@@ -92,10 +107,10 @@ export async function startExampleProcess (env: NodeJS.ProcessEnv = {}, timeoutM
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`the example server did not start within ${timeoutMs} ms\n${output()}`))
+      reject(new Error(`${script} did not start within ${timeoutMs} ms\n${output()}`))
     }, timeoutMs)
     const onData = (): void => {
-      const match = /Swagger UI: +http:\/\/127\.0\.0\.1:([0-9]+)\/docs/.exec(stdout)
+      const match = banner.exec(stdout)
       if (match === null) return
       clearTimeout(timer)
       child.stdout.off('data', onData)
@@ -104,7 +119,7 @@ export async function startExampleProcess (env: NodeJS.ProcessEnv = {}, timeoutM
     child.stdout.on('data', onData)
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`the example server exited with ${code} before listening\n${output()}`))
+      reject(new Error(`${script} exited with ${code} before listening\n${output()}`))
     })
   })
   return { port, url: `http://127.0.0.1:${port}`, output, stop }

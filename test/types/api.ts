@@ -4,8 +4,11 @@ import fastifyAuth from '@fastify/auth'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { Cluster, Redis } from 'ioredis'
 import fastifyPasswordBearer, {
+  createKeySet,
   fastifyPasswordBearer as named,
   bcryptVerifier,
+  KeySetError,
+  KeysUnavailableError,
   hashPassword,
   BearerTokenError,
   InvalidOptionError,
@@ -18,6 +21,13 @@ import fastifyPasswordBearer, {
   serializers,
   verifyPassword,
   type AccessTokenClaims,
+  type AsymmetricAlgorithm,
+  type KeyAlgorithm,
+  type KeyInfo,
+  type KeyInput,
+  type KeySet,
+  type PublicJwk,
+  type RemoteKeysOptions,
   type AuthenticateHook,
   type BcryptVerifierOptions,
   type FastifyPasswordBearerOptions,
@@ -144,10 +154,29 @@ await app.register(fastifyPasswordBearer, { ...options, decorators: { jwtVerify:
 // @ts-expect-error a name is a string
 await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 1 } })
 
-// @ts-expect-error secret is required
-await app.register(fastifyPasswordBearer, { users: store })
-// @ts-expect-error users is required
-await app.register(fastifyPasswordBearer, { secret: 'x'.repeat(32) })
+// Asymmetric keys in a set the app rotates at run time; a verify-only service with the issuer's keys.
+const keySet: KeySet = createKeySet([{ privateKey: '-----BEGIN PRIVATE KEY-----...', kid: 'k1' }, { publicKey: { kty: 'OKP', crv: 'Ed25519', x: '...' } }])
+const current: KeyInfo | undefined = keySet.current
+const added: KeyInfo = keySet.rotate({ privateKey: Buffer.from('...'), alg: 'ES256' })
+keySet.remove('k1')
+const published: PublicJwk[] = keySet.jwks().keys
+const input: KeyInput = { secret: 'x'.repeat(32) }
+const algorithm: KeyAlgorithm = 'HS256'
+const asymmetric: AsymmetricAlgorithm = 'EdDSA'
+use(current, added, published, input, algorithm, asymmetric)
+await app.register(fastifyPasswordBearer, { keys: keySet, users: store, issuer: 'https://auth.example.com' })
+await app.register(fastifyPasswordBearer, { keys: [{ privateKey: 'pem' }], secret: 'x'.repeat(32), users: store })
+const remote: RemoteKeysOptions = { jwksUri: 'https://auth.example.com/.well-known/jwks.json', cooldown: 30_000 }
+await app.register(fastifyPasswordBearer, { remoteKeys: remote, issuer: 'https://auth.example.com', resource: 'https://api.example.com' })
+// @ts-expect-error an algorithm the package does not sign with
+createKeySet([{ privateKey: 'pem', alg: 'PS256' }])
+// @ts-expect-error a key is a private key, a public key or a secret
+createKeySet([{ certificate: 'pem' }])
+// @ts-expect-error remoteKeys.timeout is in milliseconds
+await app.register(fastifyPasswordBearer, { remoteKeys: { timeout: '5s' }, issuer: 'https://a.example', resource: 'https://r.example' })
+const keysCode: PasswordBearerErrorCode = new KeysUnavailableError('https://a.example', 'down').code
+const setError: 'FST_PWB_KEY_SET' = new KeySetError('no such kid').code
+use(keysCode, setError)
 // @ts-expect-error accessTokenTtl is a number of seconds
 await app.register(fastifyPasswordBearer, { ...options, accessTokenTtl: '15m' })
 // The throttle shares its counters through an ioredis client, a single server or a Cluster.
