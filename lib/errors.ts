@@ -391,6 +391,22 @@ export const DecoratorPresentError: ErrorClass<'FST_PWB_DECORATOR_PRESENT', 500,
   500
 )
 
+/**
+ * `FST_PWB_KEY_SET` (500): a key set was given a key it cannot take, or asked to do what it cannot
+ * (remove its current key, use an unknown kid).
+ *
+ * @example
+ * ```ts
+ * import { createKeySet, KeySetError } from 'fastify-password-bearer'
+ *
+ * const keys = createKeySet([{ secret: process.env.JWT_SECRET!, kid: 'current' }])
+ * try {
+ *   keys.remove('current')
+ * } catch (err) {
+ *   if (err instanceof KeySetError) console.log(err.code) // 'FST_PWB_KEY_SET': the current key cannot be removed
+ * }
+ * ```
+ */
 export const KeySetError: ErrorClass<'FST_PWB_KEY_SET', 500, [problem: string]> = createError(
   'FST_PWB_KEY_SET',
   'fastify-password-bearer: key set: %s',
@@ -398,6 +414,22 @@ export const KeySetError: ErrorClass<'FST_PWB_KEY_SET', 500, [problem: string]> 
   TypeError
 )
 
+/**
+ * `FST_PWB_KEYS_UNAVAILABLE` (503, logged): a verify-only service could not fetch the issuer's keys.
+ *
+ * @example
+ * <!-- context:
+ * declare const err: unknown
+ * -->
+ * ```ts
+ * import { KeysUnavailableError } from 'fastify-password-bearer'
+ *
+ * if (err instanceof KeysUnavailableError) {
+ *   err.code       // 'FST_PWB_KEYS_UNAVAILABLE'
+ *   err.statusCode // 503
+ * }
+ * ```
+ */
 export const KeysUnavailableError: ErrorClass<'FST_PWB_KEYS_UNAVAILABLE', 503, [url: string, reason: string]> = createError(
   'FST_PWB_KEYS_UNAVAILABLE',
   'fastify-password-bearer: no verification key could be fetched from %s (%s); check the remoteKeys option and that the issuer answers there',

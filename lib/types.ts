@@ -464,6 +464,17 @@ export type DecoratorNames = {
 /**
  * Where a verify-only service fetches the issuer's public keys: its JWKS URL, or its RFC 8414
  * metadata URL (read for `jwks_uri`; by default `<issuer>/.well-known/oauth-authorization-server`).
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type RemoteKeysOptions } from 'fastify-password-bearer'
+ *
+ * // A service that only verifies the issuer's tokens: no users, no secret, no token route.
+ * const remoteKeys: RemoteKeysOptions = { jwksUri: 'https://auth.example.com/.well-known/jwks.json', refreshInterval: 600_000 }
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { issuer: 'https://auth.example.com', resource: 'https://reports.example.com', remoteKeys })
+ * ```
  */
 export interface RemoteKeysOptions {
   /** The issuer's JWKS URL, e.g. `https://auth.example.com/.well-known/jwks.json`. */
