@@ -40,18 +40,34 @@ t.test('the docs in the package were found', async (t) => {
   t.ok(shipped.includes('docs/recipes/postgres.md') && shipped.includes('docs/api/README.md'), 'the recipes and the API reference ship too')
 })
 
-t.test('every relative link and image of a shipped doc points into the package', async (t) => {
+/** The anchors GitHub gives a Markdown file's headings. */
+function anchors (file: string): Set<string> {
+  const slugs = new Set<string>()
+  for (const line of withoutCode(readFileSync(join(root, file), 'utf8')).split('\n')) {
+    const heading = /^#{1,6} (.*)$/.exec(line)?.[1]
+    if (heading === undefined) continue
+    const base = heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')
+    let slug = base
+    for (let n = 1; slugs.has(slug); n++) slug = `${base}-${n}`
+    slugs.add(slug)
+  }
+  return slugs
+}
+
+t.test('every relative link and image of a shipped doc points into the package, at a heading that exists', async (t) => {
   const broken: string[] = []
   for (const file of shipped) {
     const text = withoutCode(readFileSync(join(root, file), 'utf8'))
     for (const match of text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<img[^>]+src="([^"]+)"/g)) {
       const target = (match[1] ?? match[2])!
-      if (/^[a-z][a-z+.-]*:/i.test(target) || target.startsWith('#')) continue
-      const path = normalize(join(dirname(file), target.split('#')[0]!))
+      if (/^[a-z][a-z+.-]*:/i.test(target)) continue
+      const [pathPart, anchor] = target.split('#') as [string, string | undefined]
+      const path = pathPart === '' ? file : normalize(join(dirname(file), pathPart))
       if (!packed.has(path)) broken.push(`${file}: ${target}`)
+      else if (anchor !== undefined && path.endsWith('.md') && !anchors(path).has(anchor)) broken.push(`${file}: ${target} (no such heading)`)
     }
   }
-  t.same(broken, [], 'links to files the package does not contain')
+  t.same(broken, [], 'links to files the package does not contain, or to headings they do not have')
 })
 
 /** Whether `lines[at]` is said to be the repository's: in its paragraph, the heading above it, or the page's opening paragraph. */
