@@ -163,6 +163,9 @@ export function describeMachine (loadGenerator: string, timing: Timing, connecti
   }
 }
 
+/** The title of docs/benchmarks.svg. */
+export const CHART_TITLE = 'Throughput as a share of the bare route of the same process (login flood: of the idle route)'
+
 const START = '<!-- bench:results:start -->'
 const END = '<!-- bench:results:end -->'
 
@@ -170,7 +173,7 @@ const END = '<!-- bench:results:end -->'
 export function writeDocs (rows: Row[], lines: string[], machine: Machine): void {
   const docs = join(root, 'docs')
   mkdirSync(docs, { recursive: true })
-  writeFileSync(join(docs, 'benchmarks.svg'), svgChart(rows, 'Throughput as a share of the bare route of the same process (login flood: of the idle route)'))
+  writeFileSync(join(docs, 'benchmarks.svg'), svgChart(rows, CHART_TITLE))
   const file = join(docs, 'benchmarks.md')
   const generated = `${START}\n${markdownSection(rows, lines, machine, 'benchmarks.svg')}\n${END}`
   const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`

@@ -30,6 +30,7 @@ export const USER_TABLE = `CREATE TABLE IF NOT EXISTS "user" (
   hashed_password TEXT NOT NULL
 )`
 
+// #region store
 /**
  * The plugin's user store over the FastAPI table: the email is the username, superusers get the
  * `admin` scope, and `updatePasswordHash` writes the argon2id hash in place of the one the login
@@ -55,6 +56,7 @@ export function fastApiUserStore (db: Database.Database): UserStore {
     }
   }
 }
+// #endregion store
 
 export interface BuildOptions {
   /** The FastAPI app's database (better-sqlite3). */

@@ -7,6 +7,17 @@ import type { FastifyRequest } from 'fastify'
 /**
  * A logged request: method, path without query string, and the peer. No headers, no body.
  * A type alias, not an interface: Fastify's logger `serializers.req` type needs an indexable type.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyRequest } from 'fastify'
+ * declare const request: FastifyRequest
+ * -->
+ * ```ts
+ * import { serializeRequest, type SafeRequestLog } from 'fastify-password-bearer'
+ *
+ * const logged: SafeRequestLog = serializeRequest(request) // { method, url (no query string), ... }
+ * ```
  */
 export type SafeRequestLog = {
   method: string
@@ -16,7 +27,16 @@ export type SafeRequestLog = {
   remotePort: number | undefined
 }
 
-/** Strips the query string and fragment from a URL. */
+/**
+ * Strips the query string and fragment from a URL.
+ *
+ * @example
+ * ```ts
+ * import { stripQuery } from 'fastify-password-bearer'
+ *
+ * stripQuery('/items?access_token=secret#top') // '/items'
+ * ```
+ */
 export function stripQuery (url: string | undefined): string {
   if (url === undefined) return ''
   const q = url.search(/[?#]/)
@@ -27,7 +47,12 @@ export function stripQuery (url: string | undefined): string {
  * Request serializer for the Fastify logger: like Fastify's own, but the URL has no query string.
  *
  * @example
- * Fastify({ logger: { serializers: { req: serializeRequest } } })
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { serializeRequest } from 'fastify-password-bearer'
+ *
+ * const app = Fastify({ logger: { serializers: { req: serializeRequest } } })
+ * ```
  */
 export function serializeRequest (request: FastifyRequest): SafeRequestLog {
   return {
@@ -42,6 +67,14 @@ export function serializeRequest (request: FastifyRequest): SafeRequestLog {
 /**
  * Serializers for `Fastify({ logger: { serializers } })`: requests are logged without their query
  * string. The plugin applies them to its own token route in any case.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { serializers } from 'fastify-password-bearer'
+ *
+ * const app = Fastify({ logger: { serializers } }) // request URLs logged without their query string
+ * ```
  */
 export const serializers = Object.freeze({ req: serializeRequest })
 
@@ -98,6 +131,14 @@ export function requestLogSerializers (routeSerializers: unknown, logger: object
 /**
  * pino `redact` paths for apps that log request headers or bodies: Authorization and Cookie
  * headers, and password/token fields.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { redactPaths, serializers } from 'fastify-password-bearer'
+ *
+ * const app = Fastify({ logger: { serializers, redact: { paths: [...redactPaths], censor: '[redacted]' } } })
+ * ```
  */
 export const redactPaths: readonly string[] = Object.freeze([
   'req.headers.authorization',

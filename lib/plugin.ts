@@ -110,8 +110,18 @@ const plugin: FastifyPluginAsync<FastifyPasswordBearerOptions> = async (fastify,
  * The fastify-password-bearer plugin: OAuth2 password flow and Bearer-token protection.
  *
  * @example
- * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET, users })
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer from 'fastify-password-bearer'
+ *
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users })
  * app.get('/users/me', { preHandler: app.authenticate }, async (request) => request.currentUser)
+ * ```
  */
 export const fastifyPasswordBearer = fp(plugin, {
   fastify: '5.x',

@@ -8,6 +8,14 @@ import type { TokenStore } from './stores/token-store.js'
 
 /**
  * A user record as the app's store returns it. Apps' records may carry more fields.
+ *
+ * @example
+ * ```ts
+ * import { hashPassword, type StoredUser } from 'fastify-password-bearer'
+ *
+ * const alice: StoredUser = { id: '1', username: 'alice', passwordHash: await hashPassword('secret'), scopes: ['items:read'] }
+ * const ssoOnly: StoredUser = { id: '2', username: 'bob', passwordHash: null } // cannot log in with a password
+ * ```
  */
 export interface StoredUser {
   /** Stable identifier; becomes the token's `sub` claim. */
@@ -24,7 +32,26 @@ export interface StoredUser {
   scopes?: string[]
 }
 
-/** Where the plugin finds users. */
+/**
+ * Where the plugin finds users.
+ *
+ * @example
+ * <!-- context:
+ * import type { StoredUser } from 'fastify-password-bearer'
+ * declare const db: {
+ *   userByName (username: string): Promise<StoredUser | null>
+ *   setHash (id: string, hash: string, previous: string | null): Promise<void>
+ * }
+ * -->
+ * ```ts
+ * import type { UserStore } from 'fastify-password-bearer'
+ *
+ * const users: UserStore = {
+ *   findByUsername: (username) => db.userByName(username),
+ *   updatePasswordHash: (user, passwordHash) => db.setHash(user.id, passwordHash, user.passwordHash)
+ * }
+ * ```
+ */
 export interface UserStore {
   /** Looks a user up by the exact username submitted to the token route. */
   findByUsername (username: string): Promise<StoredUser | null | undefined> | StoredUser | null | undefined
@@ -43,12 +70,21 @@ export interface UserStore {
  * so that no format, and no missing user, answers in a time of its own.
  *
  * @example
- * const verifier: PasswordVerifier = {
+ * <!-- context:
+ * declare function checkDjangoHash (hash: string, password: string): Promise<boolean>
+ * declare function makeDjangoHash (password: string): Promise<string>
+ * -->
+ * ```ts
+ * import { randomBytes } from 'node:crypto'
+ * import type { PasswordVerifier } from 'fastify-password-bearer'
+ *
+ * const django: PasswordVerifier = {
  *   name: 'pbkdf2_sha256',
  *   recognizes: (hash) => hash.startsWith('pbkdf2_sha256$'),
  *   verify: (hash, password) => checkDjangoHash(hash, password),
  *   dummyHash: () => makeDjangoHash(randomBytes(16).toString('hex'))
  * }
+ * ```
  */
 export interface PasswordVerifier {
   /** The format's name, in logs (1 to 32 of `A-Za-z0-9._-`, not `argon2`). */
@@ -72,9 +108,18 @@ export interface PasswordVerifier {
  * typed everywhere (fill them in with the `loadUser` option):
  *
  * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
  * declare module 'fastify-password-bearer' {
  *   interface PasswordBearerUser { email: string }
  * }
+ *
+ * app.get('/me', { onRequest: app.authenticate }, async (request) => request.currentUser?.email)
+ * ```
  */
 export interface PasswordBearerUser {
   id: string
@@ -87,6 +132,21 @@ export interface PasswordBearerUser {
  * The claims of a verified access token (RFC 9068 §2.2). Verification requires `iss`, `sub`, `aud`,
  * `exp`, `iat` and `jti`; the others are in every token this plugin issues, but a token from
  * another issuer sharing the key may lack them, so they are typed as optional.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
+ * import type { AccessTokenClaims } from 'fastify-password-bearer'
+ *
+ * app.get('/token-info', { onRequest: app.authenticate }, async (request) => {
+ *   const claims: Readonly<AccessTokenClaims> = request.accessToken!
+ *   return { subject: claims.sub, expires: new Date(claims.exp * 1000), scope: claims.scope }
+ * })
+ * ```
  */
 export interface AccessTokenClaims {
   iss: string
@@ -103,7 +163,22 @@ export interface AccessTokenClaims {
   [claim: string]: unknown
 }
 
-/** A user as `loadUser` returns it: a stored user (its `passwordHash` is never exposed). */
+/**
+ * A user as `loadUser` returns it: a stored user (its `passwordHash` is never exposed).
+ *
+ * @example
+ * <!-- context:
+ * declare const db: { userById (id: string): { id: string, name: string, active: boolean, roles: string[] } | undefined }
+ * -->
+ * ```ts
+ * import type { LoadedUser } from 'fastify-password-bearer'
+ *
+ * function toLoadedUser (id: string): LoadedUser | null {
+ *   const row = db.userById(id)
+ *   return row === undefined ? null : { id: row.id, username: row.name, disabled: !row.active, scopes: row.roles }
+ * }
+ * ```
+ */
 export type LoadedUser = Omit<PasswordBearerUser, 'scopes'> & {
   scopes?: string[]
   disabled?: boolean
@@ -113,6 +188,21 @@ export type LoadedUser = Omit<PasswordBearerUser, 'scopes'> & {
 /**
  * Re-loads the user of a verified token on each request: return `null`/`undefined` (or a disabled
  * user) to refuse the token with 401 `invalid_token`.
+ *
+ * @example
+ * <!-- context:
+ * import type { LoadedUser, UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * declare const db: { userById (id: string): Promise<LoadedUser | null> }
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type LoadUser } from 'fastify-password-bearer'
+ *
+ * const loadUser: LoadUser = (claims) => db.userById(claims.sub) // null, or disabled: 401 invalid_token
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, loadUser })
+ * ```
  */
 export type LoadUser = (
   claims: AccessTokenClaims,
@@ -124,11 +214,28 @@ export type LoadUser = (
  * a refusal itself (RFC 6750 status, `WWW-Authenticate`, JSON body), used in two ways.
  *
  * @example
+ * <!-- context:
+ * import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * declare const handler: RouteHandlerMethod
+ * declare function verifyApiKey (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void
+ * -->
+ * ```ts
+ * import fastifyAuth from '@fastify/auth'
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer from 'fastify-password-bearer'
+ *
+ * const app = Fastify()
+ * await app.register(fastifyAuth)
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users })
+ *
  * app.get('/me', { preHandler: app.authenticate }, handler)    // a route hook (onRequest or preHandler)
  * app.addHook('preHandler', async (request, reply) => {         // awaited in the app's own code
  *   if (!(await app.authenticate(request, reply))) return reply  // refused: already answered
  * })
- * app.get('/report', { preHandler: app.auth([app.authenticate.passError, verifyApiKey]) }, handler)
+ * app.get('/report', { preHandler: app.auth([app.authenticate.passError, verifyApiKey]) }, handler) // @fastify/auth
+ * ```
  */
 export interface AuthenticateHook {
   /**
@@ -151,6 +258,25 @@ export interface AuthenticateHook {
  * The `passError` form of a hook: a refusal goes to `done(err)` (or rejects, when awaited) as a
  * `BearerTokenError`; nothing is sent. Unless the app has its own error handler, the plugin
  * answers that error exactly as the hook would have.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyReply, FastifyRequest } from 'fastify'
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * declare function verifyApiKey (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void
+ * -->
+ * ```ts
+ * import fastifyAuth from '@fastify/auth'
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type PassErrorHook } from 'fastify-password-bearer'
+ *
+ * const app = Fastify()
+ * await app.register(fastifyAuth)
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users })
+ * const bearer: PassErrorHook = app.authenticate.passError
+ * app.get('/reports', { preHandler: app.auth([verifyApiKey, bearer]) }, async () => 'a token or a key')
+ * ```
  */
 export interface PassErrorHook {
   /** Awaited: resolves when the request may go on; rejects with the refusal. */
@@ -159,10 +285,43 @@ export interface PassErrorHook {
   (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void
 }
 
-/** `requireScopes(...)`: a hook requiring a valid token that carries every named scope. */
+/**
+ * `requireScopes(...)`: a hook requiring a valid token that carries every named scope.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
+ * import type { RequireScopes } from 'fastify-password-bearer'
+ *
+ * const requireScopes: RequireScopes = app.requireScopes
+ * app.post('/items', { onRequest: requireScopes('items:write') }, async () => ({ created: true }))
+ * ```
+ */
 export type RequireScopes = (...scopes: string[]) => AuthenticateHook
 
-/** The plugin's instance decorators, under their default names. */
+/**
+ * The plugin's instance decorators, under their default names.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
+ * import type { PasswordBearerInstanceDecorators } from 'fastify-password-bearer'
+ *
+ * // The hooks under their default names, e.g. to hand them to a function of your own:
+ * function protect (hooks: Pick<PasswordBearerInstanceDecorators, 'authenticate' | 'requireScopes'>) {
+ *   return { onRequest: hooks.requireScopes('admin') }
+ * }
+ * app.get('/admin', protect(app), async () => 'ok')
+ * ```
+ */
 export interface PasswordBearerInstanceDecorators {
   /** Requires a valid Bearer access token (401/400 otherwise). Use as `onRequest` or `preHandler`, or await it. */
   authenticate: AuthenticateHook
@@ -177,7 +336,19 @@ export interface PasswordBearerInstanceDecorators {
   revokeUserSessions: (userId: string) => Promise<void>
 }
 
-/** The plugin's request decorators, under their default names. */
+/**
+ * The plugin's request decorators, under their default names.
+ *
+ * @example
+ * ```ts
+ * import type { FastifyRequest } from 'fastify'
+ * import type { PasswordBearerRequestDecorators } from 'fastify-password-bearer'
+ *
+ * function who (request: FastifyRequest): PasswordBearerRequestDecorators['currentUser'] {
+ *   return request.currentUser // PasswordBearerUser | null
+ * }
+ * ```
+ */
 export interface PasswordBearerRequestDecorators {
   /** The authenticated user, or `null` (no hook ran, or a guest under `authenticateOptional`). */
   currentUser: PasswordBearerUser | null
@@ -185,7 +356,16 @@ export interface PasswordBearerRequestDecorators {
   accessToken: Readonly<AccessTokenClaims> | null
 }
 
-/** The names the `decorators` option can change. */
+/**
+ * The names the `decorators` option can change.
+ *
+ * @example
+ * ```ts
+ * import type { DecoratorKey } from 'fastify-password-bearer'
+ *
+ * const renamed: DecoratorKey[] = ['authenticate', 'currentUser'] // the names the decorators option can change
+ * ```
+ */
 export type DecoratorKey = keyof PasswordBearerInstanceDecorators | keyof PasswordBearerRequestDecorators
 
 /**
@@ -193,11 +373,23 @@ export type DecoratorKey = keyof PasswordBearerInstanceDecorators | keyof Passwo
  * once, and Fastify's types (and the option) follow them. Left empty, the default names are typed.
  *
  * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer from 'fastify-password-bearer'
+ *
  * declare module 'fastify-password-bearer' {
  *   interface PasswordBearerNames { authenticate: 'bearerAuth', currentUser: 'bearerUser' }
  * }
- * // then: app.bearerAuth, request.bearerUser; and the option must say the same:
- * await app.register(fastifyPasswordBearer, { ...options, decorators: { authenticate: 'bearerAuth', currentUser: 'bearerUser' } })
+ *
+ * // Then app.bearerAuth and request.bearerUser are typed, and the option must say the same names:
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, decorators: { authenticate: 'bearerAuth', currentUser: 'bearerUser' } })
+ * app.get('/me', { onRequest: app.bearerAuth }, async (request) => request.bearerUser)
+ * ```
  */
 export interface PasswordBearerNames {}
 
@@ -206,14 +398,43 @@ type Named<D, K extends keyof D & DecoratorKey> = K extends keyof PasswordBearer
   ? { [N in PasswordBearerNames[K] & string]: D[K] }
   : Pick<D, K>
 
-/** The instance decorators under the names of {@link PasswordBearerNames}: merged into `FastifyInstance`. */
+/**
+ * The instance decorators under the names of {@link PasswordBearerNames}: merged into `FastifyInstance`.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
+ * import type { PasswordBearerInstance } from 'fastify-password-bearer'
+ *
+ * // The decorators under the names of PasswordBearerNames (here the defaults), as merged into FastifyInstance:
+ * const hooks: PasswordBearerInstance = app
+ * app.get('/me', { onRequest: hooks.authenticate }, async (request) => request.currentUser)
+ * ```
+ */
 export type PasswordBearerInstance =
   Named<PasswordBearerInstanceDecorators, 'authenticate'> &
   Named<PasswordBearerInstanceDecorators, 'authenticateOptional'> &
   Named<PasswordBearerInstanceDecorators, 'requireScopes'> &
   Named<PasswordBearerInstanceDecorators, 'revokeUserSessions'>
 
-/** The request decorators under the names of {@link PasswordBearerNames}: merged into `FastifyRequest`. */
+/**
+ * The request decorators under the names of {@link PasswordBearerNames}: merged into `FastifyRequest`.
+ *
+ * @example
+ * ```ts
+ * import type { FastifyRequest } from 'fastify'
+ * import type { PasswordBearerRequest } from 'fastify-password-bearer'
+ *
+ * function claimsOf (request: FastifyRequest) {
+ *   const decorated: PasswordBearerRequest = request
+ *   return decorated.accessToken // Readonly<AccessTokenClaims> | null
+ * }
+ * ```
+ */
 export type PasswordBearerRequest =
   Named<PasswordBearerRequestDecorators, 'currentUser'> &
   Named<PasswordBearerRequestDecorators, 'accessToken'>
@@ -221,6 +442,20 @@ export type PasswordBearerRequest =
 /**
  * The `decorators` option: another name for any of the plugin's decorators. A name merged into
  * {@link PasswordBearerNames} must be given here too, the same.
+ *
+ * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type DecoratorNames } from 'fastify-password-bearer'
+ *
+ * const decorators: DecoratorNames = { authenticate: 'bearerAuth' } // next to @fastify/jwt's authenticate
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, decorators })
+ * ```
  */
 export type DecoratorNames = {
   [K in DecoratorKey]?: K extends keyof PasswordBearerNames ? PasswordBearerNames[K] : string
@@ -229,6 +464,17 @@ export type DecoratorNames = {
 /**
  * Where a verify-only service fetches the issuer's public keys: its JWKS URL, or its RFC 8414
  * metadata URL (read for `jwks_uri`; by default `<issuer>/.well-known/oauth-authorization-server`).
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type RemoteKeysOptions } from 'fastify-password-bearer'
+ *
+ * // A service that only verifies the issuer's tokens: no users, no secret, no token route.
+ * const remoteKeys: RemoteKeysOptions = { jwksUri: 'https://auth.example.com/.well-known/jwks.json', refreshInterval: 600_000 }
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { issuer: 'https://auth.example.com', resource: 'https://reports.example.com', remoteKeys })
+ * ```
  */
 export interface RemoteKeysOptions {
   /** The issuer's JWKS URL, e.g. `https://auth.example.com/.well-known/jwks.json`. */
@@ -250,6 +496,26 @@ export interface RemoteKeysOptions {
  * Options of the plugin. An issuer gives `users` and `secret` (HS256) or `keys`; a service that only
  * verifies the issuer's tokens gives `remoteKeys` (or public `keys`), `issuer` and `resource`, and no
  * `users`.
+ *
+ * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type FastifyPasswordBearerOptions } from 'fastify-password-bearer'
+ *
+ * const options: FastifyPasswordBearerOptions = {
+ *   secret: process.env.JWT_SECRET!,
+ *   users,
+ *   issuer: 'https://api.example.com',
+ *   audience: 'https://api.example.com/items',
+ *   scopes: { 'items:read': 'Read items' }
+ * }
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, options)
+ * ```
  */
 export interface FastifyPasswordBearerOptions {
   /**

@@ -19,7 +19,17 @@ export interface KeyLookup {
   onRemoved (listener: () => void): void
 }
 
-/** A key of a set, as the set describes it (never the key itself). */
+/**
+ * A key of a set, as the set describes it (never the key itself).
+ *
+ * @example
+ * ```ts
+ * import { createKeySet, type KeyInfo } from 'fastify-password-bearer'
+ *
+ * const keys = createKeySet([{ secret: process.env.JWT_SECRET!, kid: '2026-06' }])
+ * const current: KeyInfo | undefined = keys.current // { kid: '2026-06', alg: 'HS256', canSign: true, current: true }
+ * ```
+ */
 export interface KeyInfo {
   kid: string
   alg: KeyAlgorithm
@@ -33,11 +43,22 @@ export interface KeyInfo {
  * A set of signing and verification keys that the app may change while it runs.
  *
  * @example
- * const keys = createKeySet([{ privateKey: readFileSync('key-2025-06.pem') }])
- * await app.register(fastifyPasswordBearer, { keys, users })
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { readFileSync } from 'node:fs'
+ * import fastifyPasswordBearer, { createKeySet, type KeySet } from 'fastify-password-bearer'
+ *
+ * const keys: KeySet = createKeySet([{ privateKey: readFileSync('key-2026-06.pem'), kid: '2026-06' }])
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { keys, users, issuer: 'https://auth.example.com' })
  * // later, without a restart:
- * keys.rotate({ privateKey: readFileSync('key-2025-12.pem') }) // new tokens get the new kid
- * keys.remove(oldKid)                                          // once the old tokens have expired
+ * keys.rotate({ privateKey: readFileSync('key-2026-12.pem'), kid: '2026-12' }) // new tokens get the new kid
+ * keys.remove('2026-06')                                                         // once the old tokens have expired
+ * ```
  */
 export interface KeySet {
   /** The key that signs new tokens; undefined in a set of public keys only. */
@@ -159,7 +180,14 @@ export function localKeysFrom (inputs: readonly KeyInput[], fail: (problem: stri
  * be read, a duplicate kid, or an algorithm that does not match the key.
  *
  * @example
- * const keys = createKeySet([{ privateKey: process.env.JWT_PRIVATE_KEY }, { publicKey: previousPublicPem }])
+ * <!-- context:
+ * declare const previousPublicPem: string
+ * -->
+ * ```ts
+ * import { createKeySet } from 'fastify-password-bearer'
+ *
+ * const keys = createKeySet([{ privateKey: process.env.JWT_PRIVATE_KEY! }, { publicKey: previousPublicPem }])
+ * ```
  */
 export function createKeySet (keys: readonly KeyInput[]): KeySet {
   if (!Array.isArray(keys) || keys.length === 0) throw new KeySetError('createKeySet() needs a non-empty array of keys, e.g. [{ privateKey: pem }]')

@@ -9,14 +9,45 @@ import {
   type JsonWebKey as NodeJwk
 } from 'node:crypto'
 
-/** The asymmetric algorithms a key can be pinned to. */
+/**
+ * The asymmetric algorithms a key can be pinned to.
+ *
+ * @example
+ * ```ts
+ * import type { AsymmetricAlgorithm, KeyInput } from 'fastify-password-bearer'
+ *
+ * const alg: AsymmetricAlgorithm = 'EdDSA'
+ * const key: KeyInput = { privateKey: process.env.JWT_PRIVATE_KEY!, alg } // refused unless the key is Ed25519
+ * ```
+ */
 export type AsymmetricAlgorithm = 'EdDSA' | 'ES256' | 'RS256'
-/** Every algorithm a key can be pinned to. */
+/**
+ * Every algorithm a key can be pinned to.
+ *
+ * @example
+ * ```ts
+ * import { createKeySet, type KeyAlgorithm } from 'fastify-password-bearer'
+ *
+ * const keys = createKeySet([{ secret: process.env.JWT_SECRET! }])
+ * const algorithms: KeyAlgorithm[] = keys.list().map((key) => key.alg) // ['HS256']
+ * ```
+ */
 export type KeyAlgorithm = 'HS256' | AsymmetricAlgorithm
 
 /**
  * Key material: a PEM text (string or Buffer), DER bytes (Buffer: PKCS#8 or SPKI), a JWK (an object,
  * or its JSON text), or a node:crypto KeyObject.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPairSync } from 'node:crypto'
+ * import type { KeyMaterial } from 'fastify-password-bearer'
+ *
+ * const { privateKey } = generateKeyPairSync('ed25519')
+ * const asKeyObject: KeyMaterial = privateKey
+ * const asPem: KeyMaterial = privateKey.export({ type: 'pkcs8', format: 'pem' })
+ * const asJwk: KeyMaterial = privateKey.export({ format: 'jwk' })
+ * ```
  */
 export type KeyMaterial = string | Buffer | KeyObject | NodeJwk
 
@@ -25,13 +56,36 @@ export type KeyMaterial = string | Buffer | KeyObject | NodeJwk
  * JWKS), a public key (verifies only), or an HS256 secret (signs and verifies; never published).
  * `kid` defaults to the RFC 7638 thumbprint of the public key (for a secret, a value derived from
  * it); `alg`, when given, must be the key's algorithm.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs'
+ * import { createKeySet, type KeyInput } from 'fastify-password-bearer'
+ *
+ * const inputs: KeyInput[] = [
+ *   { privateKey: readFileSync('/run/secrets/jwt-ed25519.pem'), kid: '2026-12' }, // signs (the first one)
+ *   { publicKey: readFileSync('/run/secrets/jwt-2026-06.pub.pem'), kid: '2026-06' } // verifies only
+ * ]
+ * const keys = createKeySet(inputs)
+ * ```
  */
 export type KeyInput =
   | { privateKey: KeyMaterial, kid?: string, alg?: AsymmetricAlgorithm }
   | { publicKey: KeyMaterial, kid?: string, alg?: AsymmetricAlgorithm }
   | { secret: string | Buffer, kid?: string }
 
-/** A public key as the JWKS publishes it (RFC 7517): public members only. */
+/**
+ * A public key as the JWKS publishes it (RFC 7517): public members only.
+ *
+ * @example
+ * ```ts
+ * import { generateKeyPairSync } from 'node:crypto'
+ * import { createKeySet, type PublicJwk } from 'fastify-password-bearer'
+ *
+ * const keys = createKeySet([{ privateKey: generateKeyPairSync('ed25519').privateKey }])
+ * const published: PublicJwk[] = keys.jwks().keys // [{ kty: 'OKP', crv: 'Ed25519', x, use: 'sig', alg: 'EdDSA', kid }]
+ * ```
+ */
 export interface PublicJwk {
   kty: 'OKP' | 'EC' | 'RSA'
   use: 'sig'

@@ -17,7 +17,17 @@ import { MissingPeerError } from '../errors.js'
 import { integerOption } from '../option-values.js'
 import type { PasswordVerifier } from '../types.js'
 
-/** Options of {@link bcryptVerifier}. */
+/**
+ * Options of {@link bcryptVerifier}.
+ *
+ * @example
+ * ```ts
+ * import { bcryptVerifier, type BcryptVerifierOptions } from 'fastify-password-bearer'
+ *
+ * const options: BcryptVerifierOptions = { rounds: 10 } // the cost of the table's hashes: $2b$10$...
+ * const legacyVerifiers = [bcryptVerifier(options)]
+ * ```
+ */
 export interface BcryptVerifierOptions {
   /**
    * The cost of the dummy hash that users without a bcrypt hash are checked against, 4 to 31: the
@@ -61,7 +71,21 @@ function loadBcrypt (): Promise<Bcrypt> {
  * bcrypt reads only the first 72 bytes of a password, as it did when the hash was made.
  *
  * @example
- * await app.register(fastifyPasswordBearer, { secret, users, legacyVerifiers: [bcryptVerifier({ rounds: 12 })] })
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { bcryptVerifier } from 'fastify-password-bearer'
+ *
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, {
+ *   secret: process.env.JWT_SECRET!,
+ *   users, // with updatePasswordHash: each bcrypt user gets an argon2id hash at their next login
+ *   legacyVerifiers: [bcryptVerifier({ rounds: 12 })]
+ * })
+ * ```
  */
 export function bcryptVerifier (options: BcryptVerifierOptions = {}): PasswordVerifier {
   const rounds = integerOption('bcryptVerifier({ rounds })', options?.rounds, 12, 4, 31)

@@ -8,7 +8,20 @@ import type { AccessTokenFormat } from '../access-token/format.js'
 import { OAuthError } from '../errors.js'
 import type { Sessions } from '../sessions/sessions.js'
 
-/** RFC 6749 §5.1 success body. */
+/**
+ * RFC 6749 §5.1 success body.
+ *
+ * @example
+ * ```ts
+ * import type { TokenResponse } from 'fastify-password-bearer'
+ *
+ * const res = await fetch('http://127.0.0.1:3000/token', {
+ *   method: 'POST',
+ *   body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'secret' })
+ * })
+ * const { access_token: accessToken, expires_in: expiresIn } = await res.json() as TokenResponse
+ * ```
+ */
 export interface TokenResponse {
   access_token: string
   token_type: 'Bearer'

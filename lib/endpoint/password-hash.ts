@@ -6,7 +6,17 @@ import argon2 from 'argon2'
 import { randomBytes } from 'node:crypto'
 import { InvalidHashError, InvalidPasswordError } from '../errors.js'
 
-/** argon2id cost parameters. */
+/**
+ * argon2id cost parameters.
+ *
+ * @example
+ * ```ts
+ * import { hashPassword, type HashOptions } from 'fastify-password-bearer'
+ *
+ * const cheap: HashOptions = { memoryCost: 1024, timeCost: 1, parallelism: 1 } // tests only
+ * const hash = await hashPassword('secret', cheap)
+ * ```
+ */
 export interface HashOptions {
   /** Memory in KiB. @default 19456 (19 MiB, OWASP's argon2id baseline) */
   memoryCost?: number
@@ -16,7 +26,17 @@ export interface HashOptions {
   parallelism?: number
 }
 
-/** OWASP Password Storage Cheat Sheet argon2id baseline: m=19 MiB, t=2, p=1. */
+/**
+ * OWASP Password Storage Cheat Sheet argon2id baseline: m=19 MiB, t=2, p=1.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HASH_OPTIONS, hashPassword } from 'fastify-password-bearer'
+ *
+ * // Twice the default memory, for a server that can afford it: pass the same `hash` option to the plugin.
+ * const hash = await hashPassword('secret', { ...DEFAULT_HASH_OPTIONS, memoryCost: 2 * DEFAULT_HASH_OPTIONS.memoryCost })
+ * ```
+ */
 export const DEFAULT_HASH_OPTIONS: Readonly<Required<HashOptions>> = Object.freeze({
   memoryCost: 19456,
   timeCost: 2,
@@ -40,7 +60,11 @@ function referenceOrder (hash: string): string {
  * Hashes a password with argon2id, for apps that create users or change passwords.
  *
  * @example
- * const passwordHash = await hashPassword('correct horse battery staple')
+ * ```ts
+ * import { hashPassword } from 'fastify-password-bearer'
+ *
+ * const passwordHash = await hashPassword('correct horse battery staple') // '$argon2id$v=19$m=19456,t=2,p=1$...'
+ * ```
  */
 export async function hashPassword (password: string, options?: HashOptions): Promise<string> {
   if (typeof password !== 'string' || password.length === 0) throw new InvalidPasswordError()
@@ -57,7 +81,14 @@ export function isArgon2Hash (hash: string): boolean {
  * Rejects with `FST_PWB_INVALID_HASH` when the hash is not an argon2 hash.
  *
  * @example
- * if (await verifyPassword(user.passwordHash, password)) { ... }
+ * <!-- context:
+ * declare const storedHash: string
+ * -->
+ * ```ts
+ * import { verifyPassword } from 'fastify-password-bearer'
+ *
+ * const ok = await verifyPassword(storedHash, 'correct horse battery staple') // true or false
+ * ```
  */
 export async function verifyPassword (hash: string, password: string): Promise<boolean> {
   if (typeof hash !== 'string' || !isArgon2Hash(hash)) throw new InvalidHashError()
@@ -69,7 +100,22 @@ export async function verifyPassword (hash: string, password: string): Promise<b
   }
 }
 
-/** True when `hash` was made with other parameters than `options` (so it should be re-hashed). */
+/**
+ * True when `hash` was made with other parameters than `options` (so it should be re-hashed).
+ *
+ * @example
+ * <!-- context:
+ * declare const storedHash: string
+ * -->
+ * ```ts
+ * import { needsRehash } from 'fastify-password-bearer'
+ *
+ * if (needsRehash(storedHash)) {
+ *   // made with other parameters than today's defaults: the plugin re-hashes it at the next login
+ *   // through users.updatePasswordHash
+ * }
+ * ```
+ */
 export function needsRehash (hash: string, options?: HashOptions): boolean {
   try {
     return argon2.needsRehash(hash, { ...resolve(options) })

@@ -5,17 +5,73 @@
 import { InvalidOptionError } from '../errors.js'
 import { integerOption, unknownKeys } from '../option-values.js'
 
-/** A counter store as @fastify/rate-limit defines it (its LocalStore and RedisStore, or your own). */
+/**
+ * A counter store as @fastify/rate-limit defines it (its LocalStore and RedisStore, or your own).
+ *
+ * @example
+ * <!-- context:
+ * import type { RateLimitStore } from 'fastify-password-bearer'
+ * declare const store: RateLimitStore
+ * -->
+ * ```ts
+ * // How the throttle calls a store: count one attempt for a key in a window of 60 s, at most 10.
+ * store.incr('203.0.113.7', (err, result) => {
+ *   if (err === null && result !== undefined) console.log(result.current, result.ttl)
+ * }, 60_000, 10)
+ * ```
+ */
 export interface RateLimitStore {
   incr (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
   read (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number, max: number): void
   child (options: Record<string, unknown>): RateLimitStore
 }
 
-/** The constructor @fastify/rate-limit's `store` option takes. */
+/**
+ * The constructor @fastify/rate-limit's `store` option takes.
+ *
+ * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type RateLimitStore, type RateLimitStoreConstructor } from 'fastify-password-bearer'
+ *
+ * // Counters in a Map: the shape of @fastify/rate-limit's stores, which the `store` option takes.
+ * class MapStore implements RateLimitStore {
+ *   readonly #counts = new Map<string, { current: number, resetAt: number }>()
+ *   incr (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void, timeWindow: number): void {
+ *     const now = Date.now()
+ *     const entry = this.#counts.get(key)
+ *     const next = entry === undefined || entry.resetAt <= now ? { current: 1, resetAt: now + timeWindow } : { ...entry, current: entry.current + 1 }
+ *     this.#counts.set(key, next)
+ *     callback(null, { current: next.current, ttl: next.resetAt - now })
+ *   }
+ *   read (key: string, callback: (err: Error | null, result?: { current: number, ttl: number }) => void): void {
+ *     const entry = this.#counts.get(key)
+ *     callback(null, entry === undefined ? undefined : { current: entry.current, ttl: entry.resetAt - Date.now() })
+ *   }
+ *   child (): RateLimitStore { return this }
+ * }
+ *
+ * const store: RateLimitStoreConstructor = MapStore
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, rateLimit: { store } })
+ * ```
+ */
 export type RateLimitStoreConstructor = new (options: Record<string, unknown>) => RateLimitStore
 
-/** A limit: at most `max` counted attempts per `timeWindow` milliseconds. */
+/**
+ * A limit: at most `max` counted attempts per `timeWindow` milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { AttemptLimit } from 'fastify-password-bearer'
+ *
+ * const fivePerTenMinutes: AttemptLimit = { max: 5, timeWindow: 600_000 }
+ * ```
+ */
 export interface AttemptLimit {
   /** Attempts allowed in a window. */
   max?: number
@@ -28,7 +84,19 @@ export interface AttemptLimit {
  * `redis` or `store` is given (share counters between several app instances).
  *
  * @example
- * rateLimit: { username: { max: 5, timeWindow: 600_000 }, redis: new Redis() }
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { Redis } from 'ioredis'
+ * import fastifyPasswordBearer, { type RateLimitOptions } from 'fastify-password-bearer'
+ *
+ * const rateLimit: RateLimitOptions = { username: { max: 5, timeWindow: 600_000 }, redis: new Redis(process.env.REDIS_URL!) }
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, rateLimit })
+ * ```
  */
 export interface RateLimitOptions {
   /**

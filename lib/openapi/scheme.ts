@@ -4,7 +4,17 @@
 import type { EndpointOptions, SharedOptions } from '../options.js'
 import { swagger2RefreshForm } from './token-route-schema.js'
 
-/** An OpenAPI 3 OAuth2 password-flow security scheme object. */
+/**
+ * An OpenAPI 3 OAuth2 password-flow security scheme object.
+ *
+ * @example
+ * ```ts
+ * import { securityScheme, type OAuth2PasswordScheme } from 'fastify-password-bearer'
+ *
+ * const scheme: OAuth2PasswordScheme = securityScheme({ tokenUrl: '/api/token', scopes: { 'items:read': 'Read items' } })
+ * scheme.flows.password.tokenUrl // '/api/token'
+ * ```
+ */
 export interface OAuth2PasswordScheme {
   type: 'oauth2'
   description?: string
@@ -17,9 +27,20 @@ export interface OAuth2PasswordScheme {
  * With refresh tokens on, pass `refreshUrl` too: the token route, which also refreshes.
  *
  * @example
- * await app.register(swagger, { openapi: { components: { securitySchemes: {
- *   OAuth2PasswordBearer: securityScheme({ tokenUrl: '/token', scopes: { 'items:read': 'Read items' } })
- * } } } })
+ * ```ts
+ * import swagger from '@fastify/swagger'
+ * import Fastify from 'fastify'
+ * import { securityScheme } from 'fastify-password-bearer'
+ *
+ * // A document written by hand (static mode): the scheme the plugin would publish, full paths.
+ * const app = Fastify()
+ * await app.register(swagger, {
+ *   openapi: {
+ *     info: { title: 'My API', version: '1.0.0' },
+ *     components: { securitySchemes: { OAuth2PasswordBearer: securityScheme({ tokenUrl: '/api/v1/token', scopes: { 'items:read': 'Read items' } }) } }
+ *   }
+ * })
+ * ```
  */
 export function securityScheme (options: { tokenUrl?: string, refreshUrl?: string, scopes?: Record<string, string> } = {}): OAuth2PasswordScheme {
   const tokenUrl = options.tokenUrl ?? '/token'

@@ -3,7 +3,17 @@
  * the WWW-Authenticate challenge (RFC 6750 §3). No Fastify here: unit-tested on its own.
  */
 
-/** What an Authorization header says about a Bearer token. */
+/**
+ * What an Authorization header says about a Bearer token.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthorization, type BearerCredentials } from 'fastify-password-bearer'
+ *
+ * const credentials: BearerCredentials = parseAuthorization('Bearer abc.def.ghi')
+ * if (credentials.kind === 'token') console.log(credentials.token) // 'abc.def.ghi'
+ * ```
+ */
 export type BearerCredentials =
   | { kind: 'none' } // no header, or another auth scheme
   | { kind: 'malformed' } // the Bearer scheme, but not `1*SP b64token`
@@ -19,7 +29,14 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * Parses an Authorization header value. The scheme is case-insensitive and followed by one or more
  * spaces (SP only: a tab is malformed) and a b64token with nothing after it.
  *
- * @example parseAuthorization('Bearer abc.def.ghi') // { kind: 'token', token: 'abc.def.ghi' }
+ * @example
+ * ```ts
+ * import { parseAuthorization } from 'fastify-password-bearer'
+ *
+ * parseAuthorization('Bearer abc.def.ghi') // { kind: 'token', token: 'abc.def.ghi' }
+ * parseAuthorization('Basic Og==')         // another scheme: no Bearer token
+ * parseAuthorization(undefined)            // no header
+ * ```
  */
 export function parseAuthorization (header: string | undefined): BearerCredentials {
   const credentials = bearerCandidate(header)
@@ -75,7 +92,17 @@ export function quoteString (value: string): string {
   return '"' + value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/["\\]/g, '\\$&') + '"'
 }
 
-/** Parameters of a Bearer challenge (RFC 6750 §3). */
+/**
+ * Parameters of a Bearer challenge (RFC 6750 §3).
+ *
+ * @example
+ * ```ts
+ * import { buildChallenge, type ChallengeParams } from 'fastify-password-bearer'
+ *
+ * const params: ChallengeParams = { realm: 'api', error: 'insufficient_scope', scope: 'items:write' }
+ * buildChallenge(params) // 'Bearer realm="api", error="insufficient_scope", scope="items:write"'
+ * ```
+ */
 export interface ChallengeParams {
   realm: string
   error?: string | undefined
@@ -88,7 +115,12 @@ export interface ChallengeParams {
 /**
  * Builds a `WWW-Authenticate: Bearer ...` value.
  *
- * @example buildChallenge({ realm: 'api', error: 'invalid_token' }) // 'Bearer realm="api", error="invalid_token"'
+ * @example
+ * ```ts
+ * import { buildChallenge } from 'fastify-password-bearer'
+ *
+ * buildChallenge({ realm: 'api', error: 'invalid_token' }) // 'Bearer realm="api", error="invalid_token"'
+ * ```
  */
 export function buildChallenge ({ realm, error, errorDescription, scope, resourceMetadata }: ChallengeParams): string {
   let value = 'Bearer realm=' + quoteString(realm)

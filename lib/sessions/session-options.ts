@@ -7,7 +7,23 @@ import { describe, integerOption as int, pathOption, unknownKeys } from '../opti
 import { MemoryTokenStore } from '../stores/memory-token-store.js'
 import type { TokenStore } from '../stores/token-store.js'
 
-/** Lifetimes of refresh-token families, in seconds. */
+/**
+ * Lifetimes of refresh-token families, in seconds.
+ *
+ * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { type RefreshTokenOptions } from 'fastify-password-bearer'
+ *
+ * const refreshTokens: RefreshTokenOptions = { absoluteTtl: 86_400, idleTtl: 3_600 } // a day at most, an hour unused
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, refreshTokens })
+ * ```
+ */
 export interface RefreshTokenOptions {
   /**
    * A family's whole life, from the login: after it, the user logs in again however active.

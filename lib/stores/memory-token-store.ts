@@ -26,7 +26,17 @@ import type {
   UserRef
 } from './token-store.js'
 
-/** Bounds of a {@link MemoryTokenStore}. */
+/**
+ * Bounds of a {@link MemoryTokenStore}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTokenStore, type MemoryTokenStoreOptions } from 'fastify-password-bearer'
+ *
+ * const options: MemoryTokenStoreOptions = { maxFamilies: 10_000 }
+ * const tokenStore = new MemoryTokenStore(options)
+ * ```
+ */
 export interface MemoryTokenStoreOptions {
   /**
    * Families kept at most; beyond it, the least recently used family is dropped.
@@ -73,8 +83,18 @@ function isLive (family: RefreshFamily, now: number): boolean {
 
 /**
  * @example
- * const store = new MemoryTokenStore({ maxFamilies: 10_000 })
- * app.register(passwordBearer, { ...options, refreshTokens: true, tokenStore: store })
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { MemoryTokenStore } from 'fastify-password-bearer'
+ *
+ * const app = Fastify()
+ * const tokenStore = new MemoryTokenStore({ maxFamilies: 10_000 })
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, refreshTokens: true, tokenStore })
+ * ```
  */
 export class MemoryTokenStore implements TokenStore {
   /** In least recently used order: a rotation moves its family to the end. */

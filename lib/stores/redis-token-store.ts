@@ -26,6 +26,15 @@ import type { RefreshFamily, RefreshTokenRef, Revocation, RevocationListener, Ro
 /**
  * The part of an ioredis client the store uses: `new Redis(...)` and `new Cluster(...)` both fit.
  * The store defines its scripts on it (`defineCommand`) and opens its subscriber with `duplicate()`.
+ *
+ * @example
+ * ```ts
+ * import { Cluster, Redis } from 'ioredis'
+ * import type { RedisClient } from 'fastify-password-bearer'
+ *
+ * const single: RedisClient = new Redis(process.env.REDIS_URL!)
+ * const cluster: RedisClient = new Cluster([{ host: '10.0.0.1', port: 6379 }])
+ * ```
  */
 export interface RedisClient {
   defineCommand (name: string, definition: { numberOfKeys: number, lua: string }): void
@@ -33,7 +42,23 @@ export interface RedisClient {
   readonly options?: { readonly keyPrefix?: string | undefined }
 }
 
-/** Options of {@link RedisTokenStore}. */
+/**
+ * Options of {@link RedisTokenStore}.
+ *
+ * @example
+ * <!-- context:
+ * import type { FastifyInstance } from 'fastify'
+ * import 'fastify-password-bearer'
+ * declare const app: FastifyInstance
+ * -->
+ * ```ts
+ * import { Redis } from 'ioredis'
+ * import { RedisTokenStore, type RedisTokenStoreOptions } from 'fastify-password-bearer'
+ *
+ * const options: RedisTokenStoreOptions = { client: new Redis(process.env.REDIS_URL!), prefix: 'shop:sessions:', logger: app.log }
+ * const tokenStore = new RedisTokenStore(options)
+ * ```
+ */
 export interface RedisTokenStoreOptions {
   /** An ioredis client: `new Redis(url)` or `new Cluster(nodes)`. The store does not close it. */
   client: RedisClient
@@ -81,9 +106,21 @@ type FixedFields = Omit<RefreshFamily, 'idleExpiresAt'>
 
 /**
  * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
  * import { Redis } from 'ioredis'
- * const tokenStore = new RedisTokenStore({ client: new Redis(process.env.REDIS_URL), logger: app.log })
- * app.register(passwordBearer, { ...options, refreshTokens: true, tokenStore })
+ * import fastifyPasswordBearer, { RedisTokenStore } from 'fastify-password-bearer'
+ *
+ * const app = Fastify({ logger: true })
+ * const redis = new Redis(process.env.REDIS_URL!)
+ * const tokenStore = new RedisTokenStore({ client: redis, logger: app.log })
+ * app.addHook('onClose', async () => { tokenStore.close(); await redis.quit() })
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, refreshTokens: true, tokenStore })
+ * ```
  */
 export class RedisTokenStore implements TokenStore {
   readonly #scripts: Record<ScriptName, Script>

@@ -24,7 +24,18 @@
 /**
  * Where a refresh token points, as the store sees it. Every field is base64url text.
  *
- * @example { shard: 'kR1x0Qd2', family: 'b0Ff4B1c9EuYkL3Q', hash: '<43 characters>' }
+ * @example
+ * <!-- context:
+ * import type { TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * -->
+ * ```ts
+ * import type { RefreshTokenRef } from 'fastify-password-bearer'
+ *
+ * // What a store is given for a refresh token: where its family lives, and the token's SHA-256.
+ * const ref: RefreshTokenRef = { shard: 'kR1x0Qd2', family: 'b0Ff4B1c9EuYkL3Q', hash: 'mQW5YnqHPGu2WXfSJkbWfTwR1SgIabhDCdQOmtGOBUk' }
+ * const family = await store.findFamily(ref, Date.now())
+ * ```
  */
 export interface RefreshTokenRef {
   /**
@@ -42,6 +53,20 @@ export interface RefreshTokenRef {
 /**
  * A refresh-token family: every token that descends, by rotation, from one login. Only its current
  * token may be exchanged; presenting an earlier one ends the family.
+ *
+ * @example
+ * <!-- context:
+ * import type { TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * -->
+ * ```ts
+ * import type { RefreshFamily, RefreshTokenRef } from 'fastify-password-bearer'
+ *
+ * async function whoseToken (ref: RefreshTokenRef): Promise<string | undefined> {
+ *   const family: RefreshFamily | undefined = await store.findFamily(ref, Date.now())
+ *   return family?.username
+ * }
+ * ```
  */
 export interface RefreshFamily {
   /** The family id, as in {@link RefreshTokenRef.family}. */
@@ -62,7 +87,23 @@ export interface RefreshFamily {
   readonly idleExpiresAt: number
 }
 
-/** What {@link TokenStore.rotate} found. */
+/**
+ * What {@link TokenStore.rotate} found.
+ *
+ * @example
+ * <!-- context:
+ * import type { RefreshTokenRef, TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * declare const used: RefreshTokenRef
+ * declare const nextHash: string
+ * -->
+ * ```ts
+ * import type { RotateResult } from 'fastify-password-bearer'
+ *
+ * const result: RotateResult = await store.rotate(used, nextHash, Date.now(), 604_800_000)
+ * if (result.status === 'reused') console.warn(`refresh token reuse: family ${result.family.id} ended`)
+ * ```
+ */
 export type RotateResult =
   /** The token was the family's current one: it is dead now, and `nextHash` is the current one. */
   | { readonly status: 'rotated', readonly family: RefreshFamily }
@@ -71,7 +112,23 @@ export type RotateResult =
   /** Unknown, expired, idle-expired or revoked: nothing changed. */
   | { readonly status: 'unknown' }
 
-/** A user of the store, named by id and shard key. */
+/**
+ * A user of the store, named by id and shard key.
+ *
+ * @example
+ * <!-- context:
+ * import type { TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * -->
+ * ```ts
+ * import type { UserRef } from 'fastify-password-bearer'
+ *
+ * // A store's view of a user: the id, and the shard key the plugin derives from it.
+ * function describe (user: UserRef): string {
+ *   return `${user.subject} (shard ${user.shard})`
+ * }
+ * ```
+ */
 export interface UserRef {
   readonly subject: string
   /** `shardKey(subject)`. */
@@ -82,6 +139,19 @@ export interface UserRef {
  * One entry of the revocation list that every instance keeps in memory, so that checking an access
  * token costs no call to the store. Each entry is forgotten at `expiresAt`, when no token it refuses
  * can still be valid: the list never outgrows the live access tokens.
+ *
+ * @example
+ * <!-- context:
+ * import type { TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * -->
+ * ```ts
+ * import type { Revocation } from 'fastify-password-bearer'
+ *
+ * const stop = store.onRevocation((revocation: Revocation) => {
+ *   if (revocation.type === 'user') console.log(`user ${revocation.subject} logged out everywhere`)
+ * })
+ * ```
  */
 export type Revocation =
   /** An access token revoked by its `jti`, until its own `exp`. */
@@ -95,11 +165,38 @@ export type Revocation =
 /**
  * Receives revocations as they happen, on every instance. Entries may repeat and arrive in any
  * order: the receiver keeps, per `jti` or subject, the latest `expiresAt` and `notBefore`.
+ *
+ * @example
+ * <!-- context:
+ * import type { TokenStore } from 'fastify-password-bearer'
+ * declare const store: TokenStore
+ * -->
+ * ```ts
+ * import type { RevocationListener } from 'fastify-password-bearer'
+ *
+ * const log: RevocationListener = (revocation) => console.log(revocation.type, revocation.expiresAt)
+ * const stop = store.onRevocation(log)
+ * stop() // no more calls
+ * ```
  */
 export type RevocationListener = (revocation: Revocation) => void
 
 /**
  * The plugin's state. See the module comment for the rules every method follows.
+ *
+ * @example
+ * <!-- context:
+ * import type { UserStore } from 'fastify-password-bearer'
+ * declare const users: UserStore
+ * -->
+ * ```ts
+ * import Fastify from 'fastify'
+ * import fastifyPasswordBearer, { MemoryTokenStore, type TokenStore } from 'fastify-password-bearer'
+ *
+ * const tokenStore: TokenStore = new MemoryTokenStore() // or RedisTokenStore, or your own backend
+ * const app = Fastify()
+ * await app.register(fastifyPasswordBearer, { secret: process.env.JWT_SECRET!, users, refreshTokens: true, tokenStore })
+ * ```
  */
 export interface TokenStore {
   /**
