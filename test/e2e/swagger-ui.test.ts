@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fastifyPasswordBearer from '../../lib/index.js'
 import { chromiumMissing, launchChromium } from '../helpers/browser.js'
 import { authorize, closeDialog, execute, logout, operation } from '../helpers/swagger-page.js'
@@ -42,16 +42,21 @@ function screenshotPath (name: string): string {
   return join(tmpImages, name)
 }
 
-t.test('Swagger UI logs in with the password flow and calls protected routes', { skip }, async (t) => {
-  const server = await startExample()
-  t.teardown(server.close)
+/** Chromium on the server's Swagger UI, once its Authorize button is there; closed at teardown. */
+async function openSwaggerUi (t: Test, url: string) {
   const browser = await launchChromium()
   t.teardown(browser.close)
   const page = browser.context.pages()[0] ?? await browser.context.newPage()
   page.setDefaultTimeout(30_000)
-
-  await page.goto(`${server.url}/docs`)
+  await page.goto(`${url}/docs`)
   await page.locator('.auth-wrapper .btn.authorize').waitFor()
+  return page
+}
+
+t.test('Swagger UI logs in with the password flow and calls protected routes', { skip }, async (t) => {
+  const server = await startExample()
+  t.teardown(server.close)
+  const page = await openSwaggerUi(t, server.url)
 
   await t.test('Authorize as alice: Swagger UI sends Basic Og== and the ticked scopes, and gets a token', async (t) => {
     const request = await authorize(page, DEMO.alice.username, DEMO.alice.password)
@@ -143,13 +148,7 @@ async function startPrefixedApp (): Promise<{ url: string, close: () => Promise<
 t.test('under a route prefix, Swagger UI logs in at the prefixed token route', { skip }, async (t) => {
   const server = await startPrefixedApp()
   t.teardown(server.close)
-  const browser = await launchChromium()
-  t.teardown(browser.close)
-  const page = browser.context.pages()[0] ?? await browser.context.newPage()
-  page.setDefaultTimeout(30_000)
-
-  await page.goto(`${server.url}/docs`)
-  await page.locator('.auth-wrapper .btn.authorize').waitFor()
+  const page = await openSwaggerUi(t, server.url)
   const request = await authorize(page, 'alice', 'secret')
   t.equal(new URL(request.url()).pathname, '/api/v1/token', 'Authorize posts to the token route under the prefix')
   t.equal((await request.response())?.status(), 200, 'and gets a token')
