@@ -86,3 +86,36 @@ t.test('protected answers are not cached: no-store and Vary: Authorization, unle
   t.equal(own.headers.vary, 'Accept, Authorization', 'Vary gains Authorization')
   t.equal((await get('/open')).headers['cache-control'], undefined, 'an unprotected route is untouched')
 })
+
+t.test('a scope protected with addHook answers no-store too, though the plugin never sees its routes', async (t) => {
+  const { app } = await buildApp({ rateLimit: false }, async (app) => {
+    await app.register(async (scope) => {
+      scope.addHook('preHandler', scope.authenticate)
+      scope.get('/scoped', async () => 'ok')
+      scope.get('/scoped-own', async (_request, reply) => reply.header('cache-control', 'private, max-age=60').send('ok'))
+    })
+    await app.register(async (scope) => {
+      scope.addHook('onRequest', scope.requireScopes('items:write'))
+      scope.get('/writers', async () => 'ok')
+    })
+  })
+  t.teardown(() => app.close())
+  const token = async (username: string) => (await app.inject({
+    method: 'POST', url: '/token', headers: FORM, payload: `grant_type=password&username=${username}&password=secret`
+  })).json().access_token as string
+  const alice = `Bearer ${await token('alice')}`
+  const carol = `Bearer ${await token('carol')}`
+  const get = (url: string, authorization?: string) => app.inject({ url, headers: authorization === undefined ? {} : { authorization } })
+  for (const [what, res, status] of [
+    ['preHandler scope, 200', await get('/scoped', alice), 200],
+    ['preHandler scope, 401', await get('/scoped'), 401],
+    ['onRequest scope, 200', await get('/writers', alice), 200],
+    ['onRequest scope, 403', await get('/writers', carol), 403],
+    ['onRequest scope, 400', await get('/writers', 'Bearer'), 400]
+  ] as const) {
+    t.equal(res.statusCode, status, what)
+    t.equal(res.headers['cache-control'], 'no-store', `${what}: no-store`)
+    t.equal(res.headers.vary, 'Authorization', `${what}: Vary`)
+  }
+  t.equal((await get('/scoped-own', alice)).headers['cache-control'], 'private, max-age=60', "a handler's own Cache-Control is kept")
+})

@@ -244,6 +244,9 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
   }
 
   function run (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, guard: Guard, refuse: Refuse): void {
+    // Set here, on every path and in every form: a hook added to a scope with `addHook`, awaited
+    // or run by @fastify/auth is not visible to the plugin's route marker.
+    setNoStore(reply)
     const pass: Pass = { request, reply, done, refuse, guard, claims: undefined as unknown as AccessTokenClaims }
     // Already authenticated by an earlier hook of this plugin on the same request. `!= null`: a
     // request of a scope the plugin did not decorate has neither property.
@@ -287,8 +290,6 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
    */
   function hook (guard: Guard): AuthenticateHook {
     const passError = function passError (request: FastifyRequest, reply: FastifyReply, done?: (err?: Error) => void): Promise<void> | undefined {
-      // Inside @fastify/auth or awaited, where the plugin's route marker does not see it.
-      setNoStore(reply)
       if (typeof done === 'function') {
         run(request, reply, done, guard, passOn)
         return undefined
@@ -302,7 +303,6 @@ export function createAuthenticators (deps: HookDeps): Authenticators {
         run(request, reply, done, guard, answer)
         return undefined
       }
-      setNoStore(reply) // awaited in the app's code, where the plugin's route marker does not see it
       return new Promise<boolean>((resolve) => {
         run(request, reply, (outcome) => { resolve(outcome !== ANSWERED) }, guard, answerAndSettle)
       })

@@ -1,8 +1,10 @@
 /**
  * Answers of protected routes are per user: the plugin marks them `Cache-Control: no-store` and
  * `Vary: Authorization` (RFC 9111 §5.2.2.5, RFC 6750 §5.3), refusals included, unless the route set
- * its own `Cache-Control`. Applied through each protected route's `onSend` hooks, and by a hook's
- * `passError` form when it runs (inside @fastify/auth, where the route marker does not see it).
+ * its own `Cache-Control`. Every hook sets them when it runs, whatever its form (a scope's `addHook`,
+ * awaited, @fastify/auth: places the plugin's route marker does not see). A route whose hooks the
+ * marker sees sets them again in its `onSend`, after the handler: `Authorization` joins a `Vary`
+ * that the handler wrote.
  */
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 

@@ -17,10 +17,8 @@ export async function buildApp (options: { secret: string, users: UserStore, log
   app.get('/health', async () => ({ ok: true })) // public
 
   await app.register(async (admin) => {
-    // Every route below, those of nested plugins too. The passError form marks the answers no-store
-    // itself (the plain hook relies on the route's options for that) and its refusals are answered as
-    // the plain hook answers them.
-    admin.addHook('onRequest', admin.requireScopes('admin').passError)
+    // Every route below, those of nested plugins too; the hook marks their answers no-store.
+    admin.addHook('onRequest', admin.requireScopes('admin'))
     // The plugin sees hooks set on a route, not added to a scope: give the scope's routes their security.
     admin.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ OAuth2PasswordBearer: ['admin'] }] }
