@@ -589,7 +589,7 @@ export interface FastifyPasswordBearerOptions {
   tokenBodyLimit?: number
   /** Name of the OpenAPI security scheme; one per registration in a document. @default 'OAuth2PasswordBearer' */
   securitySchemeName?: string
-  /** Verified tokens kept in an LRU cache (0 disables it). @default 1000 */
+  /** Verified tokens kept in an LRU cache, each from its second verification on (0 disables it). @default 1000 */
   verifyCacheSize?: number
   /**
    * Brute-force throttling of the token route (per client address and per submitted username, with

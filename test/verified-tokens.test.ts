@@ -24,12 +24,29 @@ function tamperSignature (jwt: string): string {
   return jwt.slice(0, i) + (jwt[i] === 'A' ? 'B' : 'A') + jwt.slice(i + 1)
 }
 
-t.test('a valid token is verified once, then answered from the cache', async (t) => {
+/** Reads each token twice: the second verification admits it to the cache. */
+function admit (read: (jwt: string) => unknown, ...jwts: string[]): void {
+  for (const jwt of jwts) { read(jwt); read(jwt) }
+}
+
+t.test('a valid token is verified on its first two reads, then answered from the cache', async (t) => {
   const { read, calls } = counted()
   const jwt = token()
   t.match(read(jwt), { sub: 'u1', jti: 'j1', scope: 'items:read' })
   t.match(read(jwt), { sub: 'u1' })
-  t.equal(calls.verify, 1)
+  t.equal(calls.verify, 2)
+  for (let i = 0; i < 5; i++) t.match(read(jwt), { sub: 'u1' })
+  t.equal(calls.verify, 2, 'then from the cache')
+})
+
+t.test('with more live tokens than the cache holds, tokens read once are not cached and evict nothing', async (t) => {
+  const { read, calls } = counted(4)
+  const steady = token({ jti: 'steady' })
+  admit(read, steady)
+  for (let i = 0; i < 100; i++) t.match(read(token({ jti: `once-${i}` })), { sub: 'u1' })
+  t.equal(calls.verify, 102, 'each read once: verified')
+  t.ok(read(steady))
+  t.equal(calls.verify, 102, 'the steady client\'s token is still answered from the cache')
 })
 
 t.test('a token that is not a b64token is told apart (400, not 401) before any verification, with or without the cache', async (t) => {
@@ -45,10 +62,10 @@ t.test('a cached token is refused once its exp plus the clock tolerance has pass
   let now = NOW
   const { read, calls } = counted(10, () => now)
   const jwt = token()
-  t.ok(read(jwt))
+  admit(read, jwt)
   now = NOW + 900_000 + 5000
   t.ok(read(jwt), 'still inside the tolerance')
-  t.equal(calls.verify, 1)
+  t.equal(calls.verify, 2)
   now += 1
   t.equal(read(jwt), undefined)
 })
@@ -56,43 +73,47 @@ t.test('a cached token is refused once its exp plus the clock tolerance has pass
 t.test('refused tokens are never cached: each costs a verification, and a spray evicts no good token', async (t) => {
   const { read, calls } = counted(4)
   const good = token()
+  admit(read, good)
+  for (let i = 0; i < 100; i++) {
+    const forged = tamperSignature(token({ jti: `spray-${i}` }))
+    t.equal(read(forged), undefined)
+    t.equal(read(forged), undefined)
+  }
+  t.equal(calls.verify, 202)
   t.ok(read(good))
-  for (let i = 0; i < 100; i++) t.equal(read(tamperSignature(token({ jti: `spray-${i}` }))), undefined)
-  t.equal(calls.verify, 101)
-  t.ok(read(good))
-  t.equal(calls.verify, 101, 'the good token is still answered from the cache')
+  t.equal(calls.verify, 202, 'the good token is still answered from the cache')
 })
 
 t.test('a token that reuses a cached token\'s signature with another payload is refused and leaves the cached one alone', async (t) => {
   const { read, calls } = counted()
   const good = token()
-  t.ok(read(good))
+  admit(read, good)
   const [header, , signature] = good.split('.') as [string, string, string]
   const payload = Buffer.from(JSON.stringify({ sub: 'admin', jti: 'j1', scope: 'items:read', exp: NOW / 1000 + 900 })).toString('base64url')
   const spliced = `${header}.${payload}.${signature}`
   t.equal(read(spliced), undefined)
   t.equal(read(spliced), undefined, 'and again')
   t.match(read(good), { sub: 'u1' })
-  t.equal(calls.verify, 3, 'the spliced token went to the format both times')
+  t.equal(calls.verify, 4, 'the spliced token went to the format both times')
 })
 
-t.test('a token of ours that arrives expired is verified once, then refused from the cache', async (t) => {
+t.test('a token of ours that arrives expired is verified twice, then refused from the cache', async (t) => {
   const { read, calls } = counted()
   const iat = NOW / 1000 - 3600
   const stale = token({ iat, exp: iat + 900 })
-  for (let i = 0; i < 3; i++) t.equal(read(stale), undefined)
-  t.equal(calls.verify, 1)
+  for (let i = 0; i < 5; i++) t.equal(read(stale), undefined)
+  t.equal(calls.verify, 2)
 })
 
 t.test('a token that expires while cached stays refused without another verification', async (t) => {
   let now = NOW
   const { read, calls } = counted(10, () => now)
   const jwt = token()
-  t.ok(read(jwt))
+  admit(read, jwt)
   now = NOW + 900_000 + 5001
   t.equal(read(jwt), undefined)
   t.equal(read(jwt), undefined)
-  t.equal(calls.verify, 1)
+  t.equal(calls.verify, 2)
 })
 
 t.test('verifyCacheSize 0 verifies every time', async (t) => {
@@ -106,9 +127,9 @@ t.test('verifyCacheSize 0 verifies every time', async (t) => {
 t.test('the cache forgets the least recently used token first', async (t) => {
   const { read, calls } = counted(3)
   const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((jti) => token({ jti })) as [string, string, string, string]
-  read(a); read(b); read(c)
+  admit(read, a, b, c)
   read(a) // a is now the most recent
-  read(d) // evicts b
+  admit(read, d) // evicts b
   const before = calls.verify
   read(a); read(c); read(d)
   t.equal(calls.verify, before, 'a, c and d are still cached')
