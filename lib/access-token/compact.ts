@@ -53,11 +53,50 @@ export function isCanonicalJws (token: string): boolean {
 }
 
 /**
+ * The number of member names in a JSON object text (already known to parse) that holds no other
+ * object, arrays of plain values allowed; undefined when it nests an object. Every token this
+ * package issues is such a text: counting its names against the parsed object's keys finds a
+ * duplicate without the set of names the general check builds (`bench/micro.ts`, "a payload
+ * decoded", alternating runs: 2.5-3.7 µs with the general check, 2.1-2.5 µs with the count).
+ */
+function flatMemberCount (json: string): number | undefined {
+  let names = 0
+  let arrays = 0
+  let objects = 0
+  let expectName = false
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i)
+    if (c === 0x22) { // a string: a member name where one is expected, else a value
+      i++
+      while (i < json.length && json.charCodeAt(i) !== 0x22) i += json.charCodeAt(i) === 0x5c ? 2 : 1
+      if (expectName) names++
+      expectName = false
+    } else if (c === 0x7b) { // {
+      if (++objects > 1) return undefined
+      expectName = true
+    } else if (c === 0x5b) { // [
+      arrays++
+    } else if (c === 0x5d) { // ]
+      arrays--
+    } else if (c === 0x2c) { // , outside an array: a member name comes next
+      expectName = arrays === 0
+    }
+  }
+  return names
+}
+
+/**
  * True when a JSON text (already known to parse) has an object with two members of the same name,
  * at any depth. JSON.parse keeps the last one; another reader (a proxy, a WAF, a log pipeline) may
  * keep the first and see another token, so such a text is refused (RFC 7515 §5.2, RFC 8725 §3.12).
  */
-function hasDuplicateMembers (json: string): boolean {
+function hasDuplicateMembers (json: string, parsed: object): boolean {
+  const flat = flatMemberCount(json)
+  return flat === undefined ? hasDuplicateNames(json) : flat !== Object.keys(parsed).length
+}
+
+/** {@link hasDuplicateMembers} for any JSON text: one set of names per object. */
+function hasDuplicateNames (json: string): boolean {
   const objects: Array<Set<string> | undefined> = [] // undefined for an array
   let expectName = false
   for (let i = 0; i < json.length; i++) {
@@ -103,6 +142,6 @@ export function decodeObject (segment: string): Record<string, unknown> | undefi
   } catch {
     return undefined
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateMembers(json)) return undefined
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateMembers(json, value)) return undefined
   return value as Record<string, unknown>
 }

@@ -46,6 +46,10 @@ t.test('ambiguous JSON: duplicate member names in the header or the payload are 
   }
   const nested = claims.replace(/}$/, ',"cnf":{"jkt":"a"},"x":[{"jkt":"b"},{"jkt":"c"}]}')
   t.equal((await get('/me', [bearer(forge(HEADER, nested))])).status, 200, 'the same name in sibling objects is no duplicate')
+  for (const tail of [',"note":"a,\\"b\\":{[c\\\\","z":[[1,2],"]",","]}', ',"note":"\\",\\"","z":1}', ',"list":["x,y",{"}":1,"a\\"":2}]}']) {
+    const tricky = claims.replace(/}$/, tail)
+    t.equal((await get('/me', [bearer(forge(HEADER, tricky))])).status, 200, `${tail}: quotes, escapes, brackets and commas in strings and arrays are no members`)
+  }
 })
 
 t.test('two Authorization headers are 400 invalid_request, whatever they hold', async (t) => {
