@@ -59,6 +59,13 @@ export function isCanonicalJws (token: string): boolean {
  * duplicate without the set of names the general check builds (`bench/micro.ts`, "a payload
  * decoded", alternating runs: 2.5-3.0 µs with the general check, 2.1-2.5 µs with the count).
  */
+/** The index of the quote that closes the JSON string opened at `start`. */
+function stringEnd (json: string, start: number): number {
+  let end = start + 1
+  while (end < json.length && json.charCodeAt(end) !== 0x22) end += json.charCodeAt(end) === 0x5c ? 2 : 1
+  return end
+}
+
 function flatMemberCount (json: string): number | undefined {
   let names = 0
   let arrays = 0
@@ -67,8 +74,7 @@ function flatMemberCount (json: string): number | undefined {
   for (let i = 0; i < json.length; i++) {
     const c = json.charCodeAt(i)
     if (c === 0x22) { // a string: a member name where one is expected, else a value
-      i++
-      while (i < json.length && json.charCodeAt(i) !== 0x22) i += json.charCodeAt(i) === 0x5c ? 2 : 1
+      i = stringEnd(json, i)
       if (expectName) names++
       expectName = false
     } else if (c === 0x7b) { // {
@@ -102,17 +108,10 @@ function hasDuplicateNames (json: string): boolean {
   for (let i = 0; i < json.length; i++) {
     const c = json.charCodeAt(i)
     if (c === 0x22) { // a string: a member name where one is expected, else a value
-      let end = i + 1
-      let escaped = false
-      while (json.charCodeAt(end) !== 0x22) {
-        if (json.charCodeAt(end) === 0x5c) {
-          escaped = true
-          end++
-        }
-        end++
-      }
+      const end = stringEnd(json, i)
       if (expectName) {
-        const name = escaped ? JSON.parse(json.slice(i, end + 1)) as string : json.slice(i + 1, end)
+        const raw = json.slice(i + 1, end)
+        const name = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw
         const names = objects[objects.length - 1] as Set<string>
         if (names.has(name)) return true
         names.add(name)

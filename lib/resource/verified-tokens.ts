@@ -134,16 +134,16 @@ export function createTokenReader (
   keys?: ReaderKeys
 ): TokenReader {
   const cache = cacheSize === 0 ? undefined : new LruCache<Entry>(cacheSize)
-  const doorkeeper = new Doorkeeper(cacheSize)
+  const doorkeeper = cache === undefined ? undefined : new Doorkeeper(cacheSize)
   keys?.onRemoved(() => cache?.clear())
 
   /** The verdict, kept in the cache (keyed by `id`) when it is a token of ours verified before. */
   function settle (token: string, id: string, verified: VerifyResult): AccessTokenClaims | undefined {
     if (typeof verified !== 'object') {
-      if (verified === 'expired' && doorkeeper.seenBefore(id)) cache?.set(id, { token, claims: undefined, expiresAt: 0 })
+      if (verified === 'expired' && doorkeeper?.seenBefore(id) === true) cache?.set(id, { token, claims: undefined, expiresAt: 0 })
       return undefined
     }
-    if (doorkeeper.seenBefore(id)) cache?.set(id, { token, claims: verified.claims, expiresAt: verified.expiresAt })
+    if (doorkeeper?.seenBefore(id) === true) cache?.set(id, { token, claims: verified.claims, expiresAt: verified.expiresAt })
     return verified.claims
   }
 
