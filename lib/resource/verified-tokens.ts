@@ -110,9 +110,9 @@ export const NOT_B64TOKEN: unique symbol = Symbol('not a b64token')
 export type TokenRead = AccessTokenClaims | undefined | typeof KEYS_UNAVAILABLE | typeof NOT_B64TOKEN
 
 /**
- * Reads a token's claims through the cache; a token it does not hold is checked to be a b64token
- * first (a cached one is one). Synchronous, except for a token whose kid is unknown
- * to a set that may fetch it: then a promise, which never rejects. Never throws.
+ * Reads a token's claims through the cache, else through the format; a token refused there is
+ * told apart as a b64token or not (a cached one is one). Synchronous, except for a token whose kid
+ * is unknown to a set that may fetch it: then a promise, which never rejects. Never throws.
  */
 export type TokenReader = (token: string) => TokenRead | Promise<TokenRead>
 
@@ -147,6 +147,14 @@ export function createTokenReader (
     return verified.claims
   }
 
+  /**
+   * Why a token that did not verify is refused. Asked only then: a token the format accepts is a
+   * compact JWS, whose alphabet lies within b64token's, so a valid token is scanned once, not twice.
+   */
+  function refused (token: string): undefined | typeof NOT_B64TOKEN {
+    return isB64Token(token) ? undefined : NOT_B64TOKEN
+  }
+
   /** A token whose kid the set does not hold: refused, or checked again once the keys were fetched. */
   function unknownKey (token: string, id: string): TokenRead | Promise<TokenRead> {
     const wait = keys?.awaitKey?.() ?? 'refuse'
@@ -161,10 +169,9 @@ export function createTokenReader (
 
   if (cache === undefined) {
     return (token) => {
-      if (!isB64Token(token)) return NOT_B64TOKEN
       const verified = format.verify(token)
       if (verified === 'unknown-key') return unknownKey(token, '')
-      return typeof verified === 'object' ? verified.claims : undefined
+      return typeof verified === 'object' ? verified.claims : refused(token)
     }
   }
   return function readToken (token) {
@@ -172,9 +179,8 @@ export function createTokenReader (
     const id = token.slice(token.lastIndexOf('.') + 1)
     const hit = cache.get(id)
     if (hit !== undefined && hit.token === token) return now() <= hit.expiresAt ? hit.claims : undefined
-    if (!isB64Token(token)) return NOT_B64TOKEN
     const verified = format.verify(token)
     if (verified === 'unknown-key') return unknownKey(token, id)
-    return settle(token, id, verified)
+    return settle(token, id, verified) ?? refused(token)
   }
 }

@@ -38,7 +38,8 @@ t.test('ambiguous JSON: duplicate member names in the header or the payload are 
     ['typ twice in the header', '{"alg":"HS256","typ":"JWT","typ":"at+jwt"}', claims],
     ['sub twice in the payload', JSON.stringify(HEADER), claims.replace('"sub":"u-alice"', '"sub":"u-admin","sub":"u-alice"')],
     ['sub twice, one spelled with an escape', JSON.stringify(HEADER), claims.replace('"sub":"u-alice"', '"\\u0073ub":"u-admin","sub":"u-alice"')],
-    ['a nested object with a duplicate', JSON.stringify(HEADER), claims.replace(/}$/, ',"cnf":{"jkt":"a","jkt":"b"}}')]
+    ['a nested object with a duplicate', JSON.stringify(HEADER), claims.replace(/}$/, ',"cnf":{"jkt":"a","jkt":"b"}}')],
+    ['sub twice, after a string of escaped quotes and colons', JSON.stringify(HEADER), claims.replace(/}$/, ',"note":"x\\":1,\\"y","sub":"u-admin"}')]
   ]
   for (const [what, header, payload] of cases) {
     const res = await get('/me', [bearer(forge(header, payload))])
@@ -46,7 +47,7 @@ t.test('ambiguous JSON: duplicate member names in the header or the payload are 
   }
   const nested = claims.replace(/}$/, ',"cnf":{"jkt":"a"},"x":[{"jkt":"b"},{"jkt":"c"}]}')
   t.equal((await get('/me', [bearer(forge(HEADER, nested))])).status, 200, 'the same name in sibling objects is no duplicate')
-  for (const tail of [',"note":"a,\\"b\\":{[c\\\\","z":[[1,2],"]",","]}', ',"note":"\\",\\"","z":1}', ',"list":["x,y",{"}":1,"a\\"":2}]}']) {
+  for (const tail of [',"note":"a,\\"b\\":{[c\\\\","z":[[1,2],"]",","]}', ',"note":"\\",\\"","z":1}', ',"list":["x,y",{"}":1,"a\\"":2}]}', ',"note":"a:b\\\\","c":"d:\\":e"}']) {
     const tricky = claims.replace(/}$/, tail)
     t.equal((await get('/me', [bearer(forge(HEADER, tricky))])).status, 200, `${tail}: quotes, escapes, brackets and commas in strings and arrays are no members`)
   }
