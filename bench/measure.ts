@@ -67,9 +67,14 @@ export async function loadOf (server: Server, scenario: Scenario, seconds: numbe
   return requestLoadOf(server, scenario, seconds)
 }
 
+/** The URL the scenario loads: its server's, or another path of the same process. */
+function urlOf (server: Server, scenario: Scenario): string {
+  return scenario.path === undefined ? server.url : new URL(scenario.path, server.url).href
+}
+
 function requestLoadOf (server: Server, scenario: Scenario, seconds: number): LoadOptions {
   const headers = headersOf(server, scenario)
-  const options: LoadOptions = { url: server.url, seconds, connections: CONNECTIONS, headers, cpus: currentPinning()?.load }
+  const options: LoadOptions = { url: urlOf(server, scenario), seconds, connections: CONNECTIONS, headers, cpus: currentPinning()?.load }
   if (scenario.spray === true) {
     const value = headers.authorization as string
     const dot = value.lastIndexOf('.') + 1
@@ -108,7 +113,7 @@ async function checkOne (server: Server, scenario: Scenario, headers: Record<str
     const body = await reference.text()
     if (reference.status !== 200 || body !== '{"hello":"world"}') throw new Error(`${scenario.id}: the bare route answered ${reference.status} ${body}`)
   }
-  const response = await fetch(server.url, { headers })
+  const response = await fetch(urlOf(server, scenario), { headers })
   const body = await response.text()
   const problems: string[] = []
   if (response.status !== scenario.status) problems.push(`status ${response.status}, expected ${scenario.status}`)

@@ -34,7 +34,7 @@ import { currentPinning, microCosts, packageVersion, setPinning } from './proces
 import { runProfile } from './profile.js'
 import { measurePropagation, propagationNote, type Propagation } from './propagation.js'
 import { redisVersion, withPrivateRedis } from './private-redis.js'
-import { consoleTable, describeMachine, floodRows, notes, scenarioRows, writeDocs, type Machine } from './report.js'
+import { consoleTable, describeMachine, floodRows, limitNote, notes, scenarioRows, writeDocs, type Machine } from './report.js'
 import { findScenario, selectScenarios, type Scenario } from './scenarios.js'
 
 interface Args extends Timing {
@@ -122,7 +122,7 @@ async function main (): Promise<void> {
   const machine = describeMachine(loadName, args, CONNECTIONS, currentPinning())
   if (redis) describeRedis(machine)
   const rows = [...scenarioRows(scenarios, measured), ...floods.flatMap(floodRows)]
-  const lines = notes(floods, micro, machine, propagation === undefined ? [] : [propagationNote(propagation)])
+  const lines = notes(floods, micro, machine, [...limitNote(rows), ...(propagation === undefined ? [] : [propagationNote(propagation)])])
   console.log('\n' + consoleTable(rows))
   if (lines.length > 0) console.log('\n' + lines.join('\n'))
   console.error(`\n${args.smoke ? 'smoke' : 'full'} run finished in ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${loadAverage()}`)

@@ -8,7 +8,7 @@
  */
 import { knownUsers, sameShape, signTokens } from './tokens.js'
 import { BARE_PATH, SECRET, USERNAME, type Built, type ReadyMessage, type ServerConfig, type ServerKind } from './servers/common.js'
-import { bare, bareHmac, bearerAuthPeer, fastifyJwtPeer, noopHook } from './servers/peers.js'
+import { bare, bearerAuthPeer, busy, fastifyJwtPeer, noopHook } from './servers/peers.js'
 import { example, plugin } from './servers/plugin.js'
 import { resource } from './servers/resource.js'
 import { sessions } from './servers/sessions.js'
@@ -16,7 +16,7 @@ import { sessions } from './servers/sessions.js'
 async function main (): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{"kind":"bare"}') as ServerConfig
   const builders: Record<ServerKind, (config: ServerConfig) => Promise<Built>> = {
-    bare, 'noop-hook': noopHook, plugin, 'fastify-jwt': fastifyJwtPeer, 'bearer-auth': bearerAuthPeer, 'bare-hmac': bareHmac, example, resource, sessions
+    bare, 'noop-hook': noopHook, plugin, 'fastify-jwt': fastifyJwtPeer, 'bearer-auth': bearerAuthPeer, busy, example, resource, sessions
   }
   const built = await builders[config.kind](config)
   const { app } = built

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { randomBytes } from 'node:crypto'
 
-export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'bare-hmac' | 'example' | 'resource' | 'sessions'
+export type ServerKind = 'bare' | 'noop-hook' | 'plugin' | 'fastify-jwt' | 'bearer-auth' | 'busy' | 'example' | 'resource' | 'sessions'
 
 export interface ServerConfig {
   kind: ServerKind
@@ -21,7 +21,8 @@ export interface ServerConfig {
   algorithm?: 'HS256' | 'EdDSA' | 'ES256'
   /**
    * Hand out this many distinct live access tokens (`ReadyMessage.tokens`), signed as the plugin
-   * signs them, one per user of as many users the server knows.
+   * signs them, one per user of as many users the server knows. The plugin's server then also
+   * serves `LIMIT_PATH`, the hand-written check of the same tokens (servers/peers.ts, `limitCheck`).
    */
   tokens?: number
   /** Sessions only (servers/sessions.ts): where refresh-token families and revocations live. */
@@ -54,6 +55,7 @@ export interface ReadyMessage {
 
 export const BODY = { hello: 'world' }
 export const BARE_PATH = '/bare'
+export const LIMIT_PATH = '/limit'
 export const USERNAME = 'alice'
 export const PASSWORD = 'correct horse battery staple'
 /**

@@ -1,10 +1,11 @@
 /**
  * The references and peers a scenario is compared with: the bare route, a no-op hook, @fastify/jwt
- * as a user would wire it, @fastify/bearer-auth, and a hand-written HMAC check (the physical limit).
+ * as a user would wire it, @fastify/bearer-auth, a hand-written HMAC check (the physical limit), and
+ * a hook that only burns time (what a microsecond of work costs a request).
  */
 import bearerAuth from '@fastify/bearer-auth'
 import fastifyJwt from '@fastify/jwt'
-import Fastify from 'fastify'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { createHmac } from 'node:crypto'
 import { BARE_PATH, BODY, SECRET, STATIC_KEY, tamper, type Built, TOKEN_TTL } from './common.js'
 
@@ -55,27 +56,42 @@ export async function bearerAuthPeer (): Promise<Built> {
 /**
  * The physical limit of checking a token, hand-written and without a cache: split it, HMAC-SHA256
  * of header.payload compared with the signature, JSON.parse of the payload, `exp` in the future.
+ * A route of the plugin's own server (servers/plugin.ts, `LIMIT_PATH`), so that the plugin and
+ * this limit are compared in one process.
  */
-export async function bareHmac (): Promise<Built> {
-  const app = Fastify({ logger: false })
-  const check = (header: string | undefined): boolean => {
-    const parts = header?.startsWith('Bearer ') === true ? header.slice(7).split('.') : []
-    if (parts.length !== 3) return false
-    const [head, payload, signature] = parts as [string, string, string]
-    if (createHmac('sha256', SECRET).update(`${head}.${payload}`).digest('base64url') !== signature) return false
-    try {
-      const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown }).exp
-      return typeof exp === 'number' && exp > Date.now() / 1000
-    } catch {
-      return false
-    }
+export function limitCheck (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  if (checkToken(request.headers.authorization)) done()
+  else reply.code(401).send({ error: 'invalid_token' })
+}
+
+function checkToken (header: string | undefined): boolean {
+  const parts = header?.startsWith('Bearer ') === true ? header.slice(7).split('.') : []
+  if (parts.length !== 3) return false
+  const [head, payload, signature] = parts as [string, string, string]
+  if (createHmac('sha256', SECRET).update(`${head}.${payload}`).digest('base64url') !== signature) return false
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown }).exp
+    return typeof exp === 'number' && exp > Date.now() / 1000
+  } catch {
+    return false
   }
-  app.get('/resource', {
-    preHandler: (request, reply, done) => {
-      if (check(request.headers.authorization)) done()
-      else reply.code(401).send({ error: 'invalid_token' })
+}
+
+/** Busy-waits `micros` microseconds of the wall clock. */
+function spin (micros: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(micros * 1000))
+  while (process.hrtime.bigint() < end);
+}
+
+/** A route whose preHandler busy-waits the `:micros` microseconds of its path (bench/work-cost.ts). */
+export async function busy (): Promise<Built> {
+  const app = Fastify({ logger: false })
+  app.get('/busy/:micros', {
+    preHandler: (request, _reply, done) => {
+      spin(Number((request.params as { micros: string }).micros))
+      done()
     }
   }, async () => BODY)
   app.get(BARE_PATH, async () => BODY)
-  return { app, headers: {} }
+  return { app, headers: {}, path: '/busy/0' }
 }

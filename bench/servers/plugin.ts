@@ -10,7 +10,8 @@ import { build } from '../../examples/app.js'
 import { readKey, type SigningKey } from '../../lib/access-token/keys.js'
 import { createKeySet, fastifyPasswordBearer, hashPassword, type FastifyPasswordBearerOptions, type StoredUser } from '../../lib/index.js'
 import { knownUsers } from '../tokens.js'
-import { BARE_PATH, BODY, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
+import { BARE_PATH, BODY, LIMIT_PATH, PASSWORD, SECRET, tamper, USERNAME, type Built, type ServerConfig, TOKEN_TTL } from './common.js'
+import { limitCheck } from './peers.js'
 
 // What an app's loadUser does at the least: look the token's subject up and hand back the record.
 const users = new Map<string, StoredUser & { disabled: boolean }>()
@@ -57,6 +58,8 @@ export async function plugin (config: ServerConfig): Promise<Built> {
   const hook = config.hook ?? 'preHandler'
   app.get('/resource', { [hook]: app.authenticate }, async () => BODY)
   app.get(BARE_PATH, async () => BODY)
+  // With many tokens, the hand-written check of the same tokens beside the plugin's route.
+  if (config.tokens !== undefined) app.get(LIMIT_PATH, { preHandler: limitCheck }, async () => BODY)
   await app.ready()
 
   const loginBody = new URLSearchParams({ grant_type: 'password', username: USERNAME, password: PASSWORD }).toString()
