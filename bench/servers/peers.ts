@@ -6,7 +6,7 @@
 import bearerAuth from '@fastify/bearer-auth'
 import fastifyJwt from '@fastify/jwt'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
-import { createHmac } from 'node:crypto'
+import { handWrittenCheck } from '../hand-written-check.js'
 import { BARE_PATH, BODY, SECRET, STATIC_KEY, tamper, type Built, TOKEN_TTL } from './common.js'
 
 export async function bare (): Promise<Built> {
@@ -54,27 +54,14 @@ export async function bearerAuthPeer (): Promise<Built> {
 }
 
 /**
- * The physical limit of checking a token, hand-written and without a cache: split it, HMAC-SHA256
- * of header.payload compared with the signature, JSON.parse of the payload, `exp` in the future.
- * A route of the plugin's own server (servers/plugin.ts, `LIMIT_PATH`), so that the plugin and
- * this limit are compared in one process.
+ * The hand-written check (../hand-written-check.ts) as a preHandler: a route of the plugin's own
+ * server (servers/plugin.ts, `LIMIT_PATH`), so that the plugin and this limit are compared in one
+ * process.
  */
 export function limitCheck (request: FastifyRequest, reply: FastifyReply, done: () => void): void {
-  if (checkToken(request.headers.authorization)) done()
+  const header = request.headers.authorization
+  if (header?.startsWith('Bearer ') === true && handWrittenCheck(SECRET, header.slice(7))) done()
   else reply.code(401).send({ error: 'invalid_token' })
-}
-
-function checkToken (header: string | undefined): boolean {
-  const parts = header?.startsWith('Bearer ') === true ? header.slice(7).split('.') : []
-  if (parts.length !== 3) return false
-  const [head, payload, signature] = parts as [string, string, string]
-  if (createHmac('sha256', SECRET).update(`${head}.${payload}`).digest('base64url') !== signature) return false
-  try {
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown }).exp
-    return typeof exp === 'number' && exp > Date.now() / 1000
-  } catch {
-    return false
-  }
 }
 
 /** Busy-waits `micros` microseconds of the wall clock. */

@@ -139,12 +139,9 @@ export function createTokenReader (
 
   /** The verdict, kept in the cache (keyed by `id`) when it is a token of ours verified before. */
   function settle (token: string, id: string, verified: VerifyResult): AccessTokenClaims | undefined {
-    if (typeof verified !== 'object') {
-      if (verified === 'expired' && doorkeeper?.seenBefore(id) === true) cache?.set(id, { token, claims: undefined, expiresAt: 0 })
-      return undefined
-    }
-    if (doorkeeper?.seenBefore(id) === true) cache?.set(id, { token, claims: verified.claims, expiresAt: verified.expiresAt })
-    return verified.claims
+    const ours = typeof verified === 'object' ? verified : verified === 'expired' ? { claims: undefined, expiresAt: 0 } : undefined
+    if (ours !== undefined && doorkeeper?.seenBefore(id) === true) cache?.set(id, { token, ...ours })
+    return ours?.claims
   }
 
   /**
